@@ -1,0 +1,154 @@
+/*
+ * cli.c: `central`'s entry: the command table, --help and --version, and
+ * the `import` command's arguments (the import itself is import.c).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "ct.h"
+#include "db.h"
+#include "import.h"
+#include "proto/codec.h"
+
+#ifndef PR_VERSION
+#define PR_VERSION "unknown"
+#endif
+
+static const char import_usage[] = "usage: central import --db DB [--json] PATH...\n";
+static const char import_help[] =
+    "Verifies, reconciles and stores signed returns. PATH is a file, a folder (read\n"
+    "recursively, regular files only, symlinks not followed, in bytewise name order;\n"
+    "files not beginning with `precinct-return ` are skipped) or - (standard input:\n"
+    "returns back to back). Prints one line per input after it is committed:\n"
+    "VERDICT NAME [CODES] (or --json: one JSON object per line). Exit 0 when every\n"
+    "file is accepted, flagged, corrected or a duplicate of such; 1 when anything\n"
+    "was rejected, held, stale or in conflict, or a secret key was given; 3 when an\n"
+    "input could not be read or the database not written.\n";
+
+static const char main_usage[] =
+    "usage: central <command> [options]\n"
+    "       central --version | --help\n";
+static const char main_help[] =
+    "commands:\n"
+    "  keygen           create the commission key pair\n"
+    "  sign-definition  check and sign an election definition (DEF.sig)\n"
+    "  init             create a database for a signed definition\n"
+    "  enroll           enrol station keys from their enrolment requests\n"
+    "  import           verify, reconcile and store signed returns\n"
+    "  status           status of every precinct and contest\n"
+    "  tally            results per contest and nationally\n"
+    "`central <command> --help` describes each.\n";
+
+int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
+{
+    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {NULL, 0}};
+    const char *dbpath = NULL, *v;
+    const char **paths = NULL;
+    size_t n = 0;
+    ct_import_opts o;
+    ct_db *db = NULL;
+    ct_args a;
+    ct_err e;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0;
+
+    memset(&o, 0, sizeof o);
+    memset(&e, 0, sizeof e);
+    paths = calloc((size_t)argc + 1, sizeof *paths);
+    if (paths == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "import", "out of memory");
+        ct_err_print(&e, err);
+        code = CT_EXIT_IO;
+        goto out;
+    }
+    ct_args_init(&a, argc, argv, 1);
+    while ((k = ct_args_next(&a, specs, &opt, &v, &e)) != 0) {
+        if (k < 0) {
+            code = ct_usage_error(err, import_usage, e.what, e.why);
+            goto out;
+        }
+        if (k == 2) {
+            if (strcmp(v, "-") == 0 && stdin_seen++) {
+                code = ct_usage_error(err, import_usage, "-", "standard input given twice");
+                goto out;
+            }
+            paths[n++] = v;
+        } else if (opt == 0) {
+            dbpath = v;
+        } else if (opt == 1) {
+            o.json = 1;
+        } else {
+            fputs(import_usage, out);
+            fputs(import_help, out);
+            goto out;
+        }
+    }
+    if (dbpath == NULL || n == 0) {
+        code = ct_usage_error(err, import_usage, "import", "--db DB and at least one PATH are required");
+        goto out;
+    }
+    if (pr_init() != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "import", "libsodium failed to initialise");
+        ct_err_print(&e, err);
+        code = CT_EXIT_IO;
+        goto out;
+    }
+    if (ct_db_open(dbpath, 0, &db, &e) != 0) {
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
+    code = ct_import_paths(db, paths, n, &o, out, err);
+out:
+    free(paths);
+    ct_db_close(db);
+    return code;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv, FILE *out, FILE *err);
+} command;
+
+static const command commands[] = {
+    {"keygen", ct_cmd_keygen}, {"sign-definition", ct_cmd_sign_definition},
+    {"init", ct_cmd_init},     {"enroll", ct_cmd_enroll},
+    {"import", ct_cmd_import}, {"status", ct_cmd_status},
+    {"tally", ct_cmd_tally},   {NULL, NULL},
+};
+
+int ct_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    const command *c;
+    int code;
+
+    if (argc < 2) {
+        fputs(main_usage, err);
+        code = CT_EXIT_USAGE;
+        goto out;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        fprintf(out, "central %s\n", PR_VERSION);
+        code = CT_EXIT_OK;
+        goto out;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(main_usage, out);
+        fputs(main_help, out);
+        code = CT_EXIT_OK;
+        goto out;
+    }
+    for (c = commands; c->name != NULL; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            break;
+    if (c->name == NULL) {
+        code = ct_usage_error(err, main_usage, argv[1], "unknown command");
+        goto out;
+    }
+    code = c->run(argc - 1, argv + 1, out, err);
+out:
+    fflush(out);
+    return code;
+}

@@ -1,0 +1,27 @@
+/*
+ * commands.h: central's commands. Each parses its own arguments, prints
+ * results to out and `central: what: why` errors to err, and returns the
+ * exit code (DESIGN 11); none exits, so tests run them in-process.
+ */
+#ifndef CENTRAL_COMMANDS_H
+#define CENTRAL_COMMANDS_H
+
+#include <stdio.h>
+
+/* The whole program: `central <command> ...`, --help, --version. */
+int ct_main(int argc, char **argv, FILE *out, FILE *err);
+
+/* argv[0] is the command name. */
+int ct_cmd_keygen(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_sign_definition(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err);
+
+/* Prints `central: <what>: <why>` and the command's usage line to err;
+ * returns CT_EXIT_USAGE. */
+int ct_usage_error(FILE *err, const char *usage, const char *what, const char *why);
+
+#endif

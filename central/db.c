@@ -1,0 +1,462 @@
+/*
+ * db.c: creating and opening central's database. The schema below is the
+ * whole on-disk format; every table but meta is append-only (triggers
+ * refuse UPDATE and DELETE), so the past can only be added to, never
+ * rewritten, and a file's stored verdict never changes.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "proto/codec.h"
+
+/*
+ * meta         one row: the election's fixed facts, written by init.
+ * events       the hash chain (events.h). seq is the event number; hash =
+ *              BLAKE2b-256(prev_hash || canonical text of the event).
+ * keys         enrolled station keys: the full public key is the identity,
+ *              key_id (16 hex) only a lookup hint; the request bytes are
+ *              kept so an auditor can re-verify the proof of possession.
+ * key_precincts the precincts each key is enrolled for.
+ * revocations  key revocations (the `revoke` command comes later).
+ * files        every stored file exactly as received (or, over 64 KiB, its
+ *              first 64 KiB + 1 bytes with the full size and the hash of all
+ *              of it); the parsed fields are NULL for a malformed file and
+ *              are only a query aid: the bytes are the truth.
+ * decisions    every decision about a file: the import decision (same seq
+ *              as its import event) and later re-decisions (DESIGN 7:
+ *              awaiting-predecessor and key-state rejections are decided
+ *              again as events). A file's current state is its newest row.
+ *              role is the history transition (ct_role), grp the DESIGN 7
+ *              group that decided (0: passed all), key the enrolled key
+ *              whose signature verified, pred the predecessor file.
+ */
+static const char schema_sql[] =
+    "CREATE TABLE meta ("
+    " one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " schema INTEGER NOT NULL,"
+    " election TEXT NOT NULL,"
+    " mode TEXT NOT NULL CHECK (mode IN ('live', 'test')),"
+    " definition BLOB NOT NULL,"
+    " definition_hash BLOB NOT NULL CHECK (length(definition_hash) = 32),"
+    " definition_sig BLOB NOT NULL,"
+    " commission_pk BLOB NOT NULL CHECK (length(commission_pk) = 32),"
+    " commission_key_id TEXT NOT NULL,"
+    " created TEXT NOT NULL);"
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " time TEXT NOT NULL,"
+    " subject BLOB,"
+    " verdict TEXT NOT NULL,"
+    " codes TEXT NOT NULL,"
+    " data TEXT NOT NULL,"
+    " prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),"
+    " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32));"
+    "CREATE TABLE keys ("
+    " id INTEGER PRIMARY KEY,"
+    " key_id TEXT NOT NULL,"
+    " pk BLOB NOT NULL UNIQUE CHECK (length(pk) = 32),"
+    " precincts TEXT NOT NULL,"
+    " request BLOB NOT NULL,"
+    " request_hash BLOB NOT NULL,"
+    " seq INTEGER NOT NULL REFERENCES events(seq));"
+    "CREATE INDEX keys_by_key_id ON keys(key_id);"
+    "CREATE TABLE key_precincts ("
+    " key INTEGER NOT NULL REFERENCES keys(id),"
+    " precinct TEXT NOT NULL,"
+    " PRIMARY KEY (key, precinct)) WITHOUT ROWID;"
+    "CREATE TABLE revocations ("
+    " key INTEGER NOT NULL REFERENCES keys(id),"
+    " reason TEXT NOT NULL CHECK (reason IN ('lost', 'retired', 'compromised')),"
+    " decision TEXT NOT NULL,"
+    " seq INTEGER NOT NULL REFERENCES events(seq));"
+    "CREATE TABLE files ("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+    " size INTEGER NOT NULL,"
+    " bytes BLOB NOT NULL,"
+    " name BLOB NOT NULL,"
+    " seq INTEGER NOT NULL REFERENCES events(seq),"
+    " parsed INTEGER NOT NULL,"
+    " election TEXT, mode TEXT, contest TEXT, precinct TEXT,"
+    " revision INTEGER, supersedes BLOB, content_hash BLOB,"
+    " key_id TEXT, signed_at TEXT);"
+    "CREATE INDEX files_by_pc ON files(precinct, contest);"
+    "CREATE INDEX files_by_supersedes ON files(supersedes);"
+    "CREATE INDEX files_by_key_id ON files(key_id);"
+    "CREATE TABLE decisions ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " file INTEGER NOT NULL REFERENCES files(id),"
+    " verdict TEXT NOT NULL,"
+    " codes TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " grp INTEGER NOT NULL,"
+    " key INTEGER REFERENCES keys(id),"
+    " pred INTEGER REFERENCES files(id));"
+    "CREATE INDEX decisions_by_file ON decisions(file, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER files_no_update BEFORE UPDATE ON files"
+    " BEGIN SELECT RAISE(ABORT, 'files are append-only'); END;"
+    "CREATE TRIGGER files_no_delete BEFORE DELETE ON files"
+    " BEGIN SELECT RAISE(ABORT, 'files are append-only'); END;"
+    "CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions"
+    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions"
+    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TRIGGER keys_no_update BEFORE UPDATE ON keys"
+    " BEGIN SELECT RAISE(ABORT, 'keys are append-only'); END;"
+    "CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys"
+    " BEGIN SELECT RAISE(ABORT, 'keys are append-only'); END;"
+    "CREATE TRIGGER meta_no_update BEFORE UPDATE ON meta"
+    " BEGIN SELECT RAISE(ABORT, 'meta is fixed at init'); END;";
+
+void ct_db_error(ct_db *db, ct_err *e, const char *what)
+{
+    ct_err_set(e, CT_EXIT_IO, what != NULL ? what : db->path, "database: %s",
+               db->sql != NULL ? sqlite3_errmsg(db->sql) : "not open");
+}
+
+int ct_db_prepare(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e)
+{
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK) {
+        ct_db_error(db, e, NULL);
+        sqlite3_finalize(*st);
+        *st = NULL;
+        rc = -1;
+    }
+    return rc;
+}
+
+static int exec(ct_db *db, const char *sql, ct_err *e)
+{
+    char *msg = NULL;
+    int k = sqlite3_exec(db->sql, sql, NULL, NULL, &msg), rc = 0;
+
+    if (k != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "database: %s", msg != NULL ? msg : sqlite3_errstr(k));
+        rc = -1;
+    }
+    sqlite3_free(msg);
+    return rc;
+}
+
+int ct_db_begin(ct_db *db, ct_err *e)
+{
+    return exec(db, "BEGIN IMMEDIATE", e);
+}
+
+int ct_db_commit(ct_db *db, ct_err *e)
+{
+    return exec(db, "COMMIT", e);
+}
+
+void ct_db_rollback(ct_db *db)
+{
+    /* Fails harmlessly when no transaction is open (e.g. after SQLite
+     * rolled back by itself on a full disk). */
+    if (db != NULL && db->sql != NULL && !sqlite3_get_autocommit(db->sql))
+        (void)sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int ct_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    /* An empty blob is bound as "" so it is stored as a blob, not NULL. */
+    return n > (size_t)INT_MAX ? SQLITE_TOOBIG
+                               : sqlite3_bind_blob(st, i, n > 0 ? p : "", (int)n, SQLITE_TRANSIENT);
+}
+
+int ct_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    size_t n = strlen(s);
+
+    return n > (size_t)INT_MAX ? SQLITE_TOOBIG : sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT);
+}
+
+int ct_bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+int ct_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v == 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+void ct_col_text(sqlite3_stmt *st, int i, char *out, size_t outlen)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = ct_col_size(st, i);
+
+    if (outlen == 0)
+        return;
+    if (t == NULL)
+        n = 0;
+    if (n >= outlen)
+        n = outlen - 1;
+    if (n > 0)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+int ct_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    int rc = -1;
+
+    if (p != NULL && ct_col_size(st, i) == n) {
+        memcpy(out, p, n);
+        rc = 0;
+    }
+    return rc;
+}
+
+size_t ct_col_size(sqlite3_stmt *st, int i)
+{
+    int n = sqlite3_column_bytes(st, i);
+
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* The pragmas of every writing connection: WAL so readers never block the
+ * importer, synchronous=FULL so a committed verdict survives a power cut
+ * (DESIGN 9: a verdict is printed only after it is committed). */
+static int set_pragmas(ct_db *db, int readonly, ct_err *e)
+{
+    int rc = 0;
+
+    if (sqlite3_busy_timeout(db->sql, CT_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+        ct_db_error(db, e, NULL);
+        rc = -1;
+        goto out;
+    }
+    if (exec(db, "PRAGMA foreign_keys = ON", e) != 0) {
+        rc = -1;
+        goto out;
+    }
+    if (!readonly) {
+        if (exec(db, "PRAGMA journal_mode = WAL", e) != 0 ||
+            exec(db, "PRAGMA synchronous = FULL", e) != 0) {
+            rc = -1;
+            goto out;
+        }
+    }
+out:
+    return rc;
+}
+
+static int path_exists(const char *path)
+{
+    struct stat sb;
+
+    return lstat(path, &sb) == 0 || errno != ENOENT;
+}
+
+static void remove_db_files(const char *path)
+{
+    char side[1100];
+
+    (void)unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    (void)unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    (void)unlink(side);
+    snprintf(side, sizeof side, "%s-journal", path);
+    (void)unlink(side);
+}
+
+static int insert_meta(ct_db *db, const ct_db_init *in, ct_err *e)
+{
+    static const char sql[] =
+        "INSERT INTO meta (one, schema, election, mode, definition, definition_hash,"
+        " definition_sig, commission_pk, commission_key_id, created)"
+        " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    sqlite3_stmt *st = NULL;
+    uint8_t kid[PR_KEYID_BYTES];
+    char kid_hex[PR_KEYID_HEX + 1], created[PR_TIME_LEN + 1];
+    int rc = -1;
+
+    pr_key_id(kid, in->commission_pk);
+    ct_hex(kid_hex, kid, sizeof kid);
+    if (pr_format_time(ct_now(), created) != 0)
+        snprintf(created, sizeof created, "%s", "unknown");
+    if (ct_db_prepare(db, sql, &st, e) != 0)
+        goto out;
+    if (sqlite3_bind_int(st, 1, CT_SCHEMA_VERSION) != SQLITE_OK ||
+        ct_bind_text(st, 2, in->def->id) != SQLITE_OK || ct_bind_text(st, 3, in->mode) != SQLITE_OK ||
+        ct_bind_blob(st, 4, in->definition, in->definition_len) != SQLITE_OK ||
+        ct_bind_blob(st, 5, in->def->hash, PR_HASH_BYTES) != SQLITE_OK ||
+        ct_bind_blob(st, 6, in->definition_sig, in->definition_sig_len) != SQLITE_OK ||
+        ct_bind_blob(st, 7, in->commission_pk, PR_PK_BYTES) != SQLITE_OK ||
+        ct_bind_text(st, 8, kid_hex) != SQLITE_OK || ct_bind_text(st, 9, created) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
+{
+    ct_db db;
+    char side[1100], side2[1100];
+    char data[64];
+    ct_event ev;
+    int fd = -1, created = 0, rc = -1;
+
+    memset(&db, 0, sizeof db);
+    snprintf(db.path, sizeof db.path, "%s", path);
+    if (strlen(path) >= sizeof db.path - 16) {
+        ct_err_set(e, CT_EXIT_USAGE, path, "path too long");
+        goto out;
+    }
+    /* A leftover -wal or -journal beside a new file would be replayed into
+     * it by SQLite: refuse rather than inherit someone else's pages. */
+    snprintf(side, sizeof side, "%s-wal", path);
+    snprintf(side2, sizeof side2, "%s-journal", path);
+    if (path_exists(path) || path_exists(side) || path_exists(side2)) {
+        ct_err_set(e, CT_EXIT_IO, path, "already exists (refusing to overwrite a database)");
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        ct_err_set(e, CT_EXIT_IO, path, "%s", strerror(errno));
+        goto out;
+    }
+    created = 1;
+    (void)close(fd);
+    fd = -1;
+    if (sqlite3_open_v2(path, &db.sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        ct_db_error(&db, e, NULL);
+        goto out;
+    }
+    if (set_pragmas(&db, 0, e) != 0)
+        goto out;
+    if (ct_db_begin(&db, e) != 0)
+        goto out;
+    if (exec(&db, schema_sql, e) != 0 || insert_meta(&db, in, e) != 0)
+        goto out;
+    memset(&ev, 0, sizeof ev);
+    snprintf(data, sizeof data, "mode %s", in->mode);
+    ev.kind = CT_EV_INIT;
+    ev.has_subject = 1;
+    memcpy(ev.subject, in->def->hash, PR_HASH_BYTES);
+    ev.verdict = "";
+    ev.codes = "";
+    ev.data = data;
+    if (ct_event_append(&db, &ev, e) != 0)
+        goto out;
+    if (ct_db_commit(&db, e) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        ct_db_rollback(&db);
+    if (db.sql != NULL)
+        sqlite3_close(db.sql);
+    if (rc != 0 && created)
+        remove_db_files(path);
+    return rc;
+}
+
+static int load_meta(ct_db *db, ct_err *e)
+{
+    static const char sql[] =
+        "SELECT schema, election, mode, definition, definition_hash, commission_pk"
+        " FROM meta WHERE one = 1";
+    sqlite3_stmt *st = NULL;
+    const uint8_t *bytes;
+    size_t len;
+    uint8_t h[PR_HASH_BYTES];
+    pr_diag d;
+    int rc = -1;
+
+    memset(&d, 0, sizeof d);
+    if (ct_db_prepare(db, sql, &st, e) != 0)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "not a central database (no meta row)");
+        goto out;
+    }
+    if (sqlite3_column_int(st, 0) != CT_SCHEMA_VERSION) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "database schema %d, this central knows %d",
+                   sqlite3_column_int(st, 0), CT_SCHEMA_VERSION);
+        goto out;
+    }
+    ct_col_text(st, 1, db->election, sizeof db->election);
+    ct_col_text(st, 2, db->mode, sizeof db->mode);
+    bytes = sqlite3_column_blob(st, 3);
+    len = ct_col_size(st, 3);
+    if (bytes == NULL || ct_col_blob(st, 4, db->def_hash, PR_HASH_BYTES) != 0 ||
+        ct_col_blob(st, 5, db->commission_pk, PR_PK_BYTES) != 0) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "meta row damaged");
+        goto out;
+    }
+    pr_hash(h, bytes, len);
+    if (memcmp(h, db->def_hash, PR_HASH_BYTES) != 0) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "stored definition does not match its hash");
+        goto out;
+    }
+    if (cm_definition_load(bytes, len, &db->def, &d) != 0) {
+        ct_err_set(e, CT_EXIT_IO, db->path, "stored definition: %s", d.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
+{
+    ct_db *db = NULL;
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    int rc = -1;
+
+    *out = NULL;
+    db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        ct_err_set(e, CT_EXIT_IO, path, "out of memory");
+        goto out;
+    }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
+                   db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
+        goto out;
+    }
+    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0)
+        goto out;
+    *out = db;
+    db = NULL;
+    rc = 0;
+out:
+    ct_db_close(db);
+    return rc;
+}
+
+void ct_db_close(ct_db *db)
+{
+    if (db == NULL)
+        return;
+    if (db->sql != NULL)
+        sqlite3_close(db->sql);
+    cm_definition_free(db->def);
+    free(db);
+}

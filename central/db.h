@@ -1,0 +1,82 @@
+/*
+ * db.h: central's SQLite database: creation with the schema, opening with
+ * the pragmas every connection needs, the election's fixed facts (meta),
+ * transactions, and statement helpers that check size conversions.
+ * The schema is documented in db.c next to its SQL.
+ */
+#ifndef CENTRAL_DB_H
+#define CENTRAL_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/definition.h"
+#include "ct.h"
+#include "proto/limits.h"
+
+/* Schema version stored in meta.schema; a database of another version is
+ * refused rather than guessed at. */
+#define CT_SCHEMA_VERSION 1
+/* How long a command waits for another process's transaction (ms). */
+#define CT_BUSY_TIMEOUT_MS 60000
+
+typedef struct ct_db {
+    sqlite3 *sql;
+    cm_definition *def;                 /* loaded strictly from meta.definition */
+    char election[PR_ID_MAX + 1];
+    char mode[8];                       /* "live" or "test" */
+    uint8_t def_hash[PR_HASH_BYTES];
+    uint8_t commission_pk[PR_PK_BYTES];
+    char path[1024];
+} ct_db;
+
+/* What `central init` stores. All fields required. */
+typedef struct ct_db_init {
+    const uint8_t *definition;
+    size_t definition_len;
+    const uint8_t *definition_sig;
+    size_t definition_sig_len;
+    const uint8_t *commission_pk;       /* PR_PK_BYTES */
+    const char *mode;                   /* "live" / "test" */
+    const cm_definition *def;           /* loaded from definition */
+} ct_db_init;
+
+/* Creates a new database at path (refused when anything exists there),
+ * writes the schema, meta and the first event (kind `init`). On failure
+ * nothing is left behind. 0, or -1 with e. */
+int ct_db_create(const char *path, const ct_db_init *init, ct_err *e);
+
+/* Opens an existing database (readonly != 0: no writes, for status and
+ * tally), checks the schema version, reloads and re-hashes the stored
+ * definition. *out owned by the caller (ct_db_close). 0, or -1 with e. */
+int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e);
+void ct_db_close(ct_db *db);
+
+/* BEGIN IMMEDIATE (so concurrent importers serialise and each decision
+ * sees a fixed state), COMMIT, ROLLBACK. 0, or -1 with e (code 3). */
+int ct_db_begin(ct_db *db, ct_err *e);
+int ct_db_commit(ct_db *db, ct_err *e);
+void ct_db_rollback(ct_db *db);
+
+/* Prepares sql; 0, or -1 with e (code 3). */
+int ct_db_prepare(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e);
+/* Fills e with the connection's last error (code 3), about what. */
+void ct_db_error(ct_db *db, ct_err *e, const char *what);
+
+/* Binders that refuse lengths beyond int. They return SQLITE_OK or an
+ * SQLite error code. */
+int ct_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
+int ct_bind_text(sqlite3_stmt *st, int i, const char *s);
+int ct_bind_i64(sqlite3_stmt *st, int i, int64_t v);
+/* Binds NULL when v == 0 (foreign keys that may be absent). */
+int ct_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
+
+/* Column readers: a NUL-terminated copy of a text column into out
+ * (truncated), and a blob of exactly n bytes (0, or -1 when NULL or of
+ * another size). */
+void ct_col_text(sqlite3_stmt *st, int i, char *out, size_t outlen);
+int ct_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t n);
+size_t ct_col_size(sqlite3_stmt *st, int i);
+
+#endif

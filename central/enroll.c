@@ -1,0 +1,357 @@
+/*
+ * enroll.c: `central enroll`: station keys from their enrolment requests,
+ * all in one transaction. Each request must prove possession of its key,
+ * name this election and definition and known precincts, and match the
+ * key id written on the paper form when one is given (DESIGN 3).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "common/fileio.h"
+#include "ct.h"
+#include "db.h"
+#include "events.h"
+#include "import.h"
+#include "proto/codec.h"
+#include "proto/keys.h"
+
+static const char enroll_usage[] =
+    "usage: central enroll --db DB [--expect-key-id ID]... REQUEST...\n";
+static const char enroll_help[] =
+    "Enrols station keys from their enrolment requests, all in one transaction.\n"
+    "--expect-key-id, when given, is given once per request, in order: the key id\n"
+    "written on the paper form, which the request's key must have. Prints\n"
+    "`enrolled KEYID PRECINCTS`, `already-enrolled KEYID PRECINCTS` or\n"
+    "`refused FILE: WHY` per request; exit 1 if any was refused.\n";
+
+typedef enum { EN_ENROLLED, EN_ALREADY, EN_REFUSED, EN_UNREADABLE } en_kind;
+
+typedef struct en_result {
+    en_kind kind;
+    char why[256];
+    char key_id[PR_KEYID_HEX + 1];
+    char precincts[PR_ENROL_PRECINCTS_MAX * (PR_ID_MAX + 1)]; /* space-separated */
+} en_result;
+
+/* Looks for the key among the enrolled ones: *id = 0 when absent, else its
+ * row and its precinct list. */
+static int find_key(ct_db *db, const uint8_t *pk, int64_t *id, char *precincts, size_t plen,
+                    ct_err *e)
+{
+    static const char sql[] = "SELECT id, precincts FROM keys WHERE pk = ?1";
+    sqlite3_stmt *s = NULL;
+    int rc = -1, step;
+
+    *id = 0;
+    if (ct_db_prepare(db, sql, &s, e) != 0)
+        goto out;
+    if (ct_bind_blob(s, 1, pk, PR_PK_BYTES) != SQLITE_OK) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *id = (int64_t)sqlite3_column_int64(s, 0);
+        ct_col_text(s, 1, precincts, plen);
+    } else if (step != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int insert_key(ct_db *db, const pr_enrolment *en, const uint8_t *req, size_t reqlen,
+                      const en_result *res, ct_err *e)
+{
+    static const char sql_key[] =
+        "INSERT INTO keys (key_id, pk, precincts, request, request_hash, seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    static const char sql_pc[] = "INSERT INTO key_precincts (key, precinct) VALUES (?1, ?2)";
+    sqlite3_stmt *s = NULL;
+    char *data = NULL;
+    size_t dlen;
+    ct_event ev;
+    int64_t key;
+    size_t i;
+    int rc = -1;
+
+    memset(&ev, 0, sizeof ev);
+    dlen = strlen(res->precincts) + 64;
+    data = malloc(dlen);
+    if (data == NULL) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
+    snprintf(data, dlen, "key %s precincts %s", res->key_id, res->precincts);
+    ev.kind = CT_EV_ENROL;
+    ev.has_subject = 1;
+    pr_hash(ev.subject, req, reqlen);
+    ev.verdict = "enrolled";
+    ev.codes = "";
+    ev.data = data;
+    if (ct_event_append(db, &ev, e) != 0 || ct_db_prepare(db, sql_key, &s, e) != 0)
+        goto out;
+    if (ct_bind_text(s, 1, res->key_id) != SQLITE_OK ||
+        ct_bind_blob(s, 2, en->pk, PR_PK_BYTES) != SQLITE_OK ||
+        ct_bind_text(s, 3, res->precincts) != SQLITE_OK ||
+        ct_bind_blob(s, 4, req, reqlen) != SQLITE_OK ||
+        ct_bind_blob(s, 5, ev.subject, PR_HASH_BYTES) != SQLITE_OK ||
+        ct_bind_i64(s, 6, ev.seq) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    key = (int64_t)sqlite3_last_insert_rowid(db->sql);
+    sqlite3_finalize(s);
+    s = NULL;
+    if (ct_db_prepare(db, sql_pc, &s, e) != 0)
+        goto out;
+    for (i = 0; i < en->n_precincts; i++) {
+        sqlite3_reset(s);
+        if (ct_bind_i64(s, 1, key) != SQLITE_OK || ct_bind_text(s, 2, en->precincts[i]) != SQLITE_OK ||
+            sqlite3_step(s) != SQLITE_DONE) {
+            ct_db_error(db, e, NULL);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    free(data);
+    return rc;
+}
+
+/* Judges one request and enrols it when good. Returns 0 (res says what
+ * happened), or -1 with e on a database error. */
+static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expect,
+                     en_result *res, ct_err *e)
+{
+    pr_enrolment *en = NULL;
+    char stored[sizeof res->precincts];
+    uint8_t kid[PR_KEYID_BYTES];
+    size_t i, used = 0;
+    int64_t existing;
+    pr_diag d;
+    int rc = -1;
+
+    memset(&d, 0, sizeof d);
+    en = malloc(sizeof *en);
+    if (en == NULL) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
+    res->kind = EN_REFUSED;
+    if (pr_enrolment_parse(req, len, en, &d) != 0) {
+        snprintf(res->why, sizeof res->why, "malformed: line %u: %s", d.line, d.msg);
+        rc = 0;
+        goto out;
+    }
+    pr_key_id(kid, en->pk);
+    ct_hex(res->key_id, kid, sizeof kid);
+    for (i = 0; i < en->n_precincts; i++) {
+        int k = snprintf(res->precincts + used, sizeof res->precincts - used, "%s%s",
+                         i > 0 ? " " : "", en->precincts[i]);
+        if (k > 0)
+            used += (size_t)k;
+    }
+    if (!pr_pk_valid(en->pk)) {
+        snprintf(res->why, sizeof res->why, "public key is not a valid Ed25519 point");
+    } else if (pr_enrolment_verify(req, en) != 0) {
+        snprintf(res->why, sizeof res->why, "signature does not verify (no proof of possession)");
+    } else if (strcmp(en->election, db->election) != 0) {
+        snprintf(res->why, sizeof res->why, "election %s, this database is %s", en->election,
+                 db->election);
+    } else if (memcmp(en->definition, db->def_hash, PR_HASH_BYTES) != 0) {
+        snprintf(res->why, sizeof res->why, "made for another definition");
+    } else if (expect != NULL && strcmp(expect, res->key_id) != 0) {
+        snprintf(res->why, sizeof res->why, "key id %s, the paper form says %s", res->key_id,
+                 expect);
+    } else {
+        for (i = 0; i < en->n_precincts; i++) {
+            if (cm_find_precinct(db->def, en->precincts[i]) == (size_t)-1) {
+                snprintf(res->why, sizeof res->why, "unknown precinct %s", en->precincts[i]);
+                break;
+            }
+        }
+    }
+    if (res->why[0] != '\0') {
+        rc = 0;
+        goto out;
+    }
+    if (find_key(db, en->pk, &existing, stored, sizeof stored, e) != 0)
+        goto out;
+    if (existing != 0) {
+        /* The identity is the full key: the same key again is fine only
+         * for the same precincts. */
+        if (strcmp(stored, res->precincts) == 0)
+            res->kind = EN_ALREADY;
+        else
+            snprintf(res->why, sizeof res->why, "key already enrolled for %.200s", stored);
+        rc = 0;
+        goto out;
+    }
+    if (insert_key(db, en, req, len, res, e) != 0)
+        goto out;
+    res->kind = EN_ENROLLED;
+    rc = 0;
+out:
+    free(en);
+    return rc;
+}
+
+/* A key id from a paper form: 16 hex digits, either case. */
+static int norm_key_id(const char *in, char out[PR_KEYID_HEX + 1])
+{
+    size_t i;
+    int rc = strlen(in) == PR_KEYID_HEX ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < PR_KEYID_HEX; i++) {
+        if (!isxdigit((unsigned char)in[i]))
+            rc = -1;
+        out[i] = (char)tolower((unsigned char)in[i]);
+    }
+    out[PR_KEYID_HEX] = '\0';
+    return rc;
+}
+
+int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
+{
+    static const ct_optspec specs[] = {{"db", 1}, {"expect-key-id", 1}, {"help", 0}, {NULL, 0}};
+    const char *dbpath = NULL, *v;
+    const char **files = NULL;
+    char (*expect)[PR_KEYID_HEX + 1] = NULL;
+    uint8_t **bufs = NULL;
+    size_t *lens = NULL, nfiles = 0, nexpect = 0, i;
+    en_result *res = NULL;
+    ct_import_opts io;
+    ct_db *db = NULL;
+    char esc[4096];
+    ct_args a;
+    ct_err e;
+    pr_diag d;
+    int opt, k, code = CT_EXIT_OK, began = 0;
+
+    memset(&e, 0, sizeof e);
+    memset(&io, 0, sizeof io);
+    files = calloc((size_t)argc + 1, sizeof *files);
+    expect = calloc((size_t)argc + 1, sizeof *expect);
+    if (files == NULL || expect == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "enroll", "out of memory");
+        goto fail;
+    }
+    ct_args_init(&a, argc, argv, 1);
+    while ((k = ct_args_next(&a, specs, &opt, &v, &e)) != 0) {
+        if (k < 0) {
+            code = ct_usage_error(err, enroll_usage, e.what, e.why);
+            goto out;
+        }
+        if (k == 2) {
+            files[nfiles++] = v;
+        } else if (opt == 0) {
+            dbpath = v;
+        } else if (opt == 1) {
+            if (norm_key_id(v, expect[nexpect]) != 0) {
+                code = ct_usage_error(err, enroll_usage, v, "a key id is 16 hex digits");
+                goto out;
+            }
+            nexpect++;
+        } else {
+            fputs(enroll_usage, out);
+            fputs(enroll_help, out);
+            goto out;
+        }
+    }
+    if (dbpath == NULL || nfiles == 0) {
+        code = ct_usage_error(err, enroll_usage, "enroll", "--db DB and at least one REQUEST are required");
+        goto out;
+    }
+    if (nexpect != 0 && nexpect != nfiles) {
+        code = ct_usage_error(err, enroll_usage, "--expect-key-id",
+                              "give it once per request, in order, or not at all");
+        goto out;
+    }
+    bufs = calloc(nfiles, sizeof *bufs);
+    lens = calloc(nfiles, sizeof *lens);
+    res = calloc(nfiles, sizeof *res);
+    if (bufs == NULL || lens == NULL || res == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "enroll", "out of memory");
+        goto fail;
+    }
+    if (pr_init() != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "enroll", "libsodium failed to initialise");
+        goto fail;
+    }
+    if (ct_db_open(dbpath, 0, &db, &e) != 0)
+        goto fail;
+    /* Read everything before the transaction: no file I/O while holding
+     * the write lock. */
+    for (i = 0; i < nfiles; i++) {
+        memset(&d, 0, sizeof d);
+        k = cm_read_file(files[i], PR_FILE_MAX, 1, &bufs[i], &lens[i], NULL, &d);
+        if (k != 0) {
+            res[i].kind = k == -2 ? EN_REFUSED : EN_UNREADABLE;
+            snprintf(res[i].why, sizeof res[i].why, "%s",
+                     k == -2 ? "larger than 64 KiB" : k == -3 ? "not a regular file" : d.msg);
+            free(bufs[i]);
+            bufs[i] = NULL;
+        }
+    }
+    if (ct_db_begin(db, &e) != 0)
+        goto fail;
+    began = 1;
+    for (i = 0; i < nfiles; i++) {
+        if (bufs[i] == NULL)
+            continue;
+        if (enrol_one(db, bufs[i], lens[i], nexpect ? expect[i] : NULL, &res[i], &e) != 0)
+            goto fail;
+    }
+    if (ct_db_commit(db, &e) != 0)
+        goto fail;
+    began = 0;
+    /* Printed after the commit: an `enrolled` line is a stored key. */
+    for (i = 0; i < nfiles; i++) {
+        en_result *r = &res[i];
+        char *p;
+        if (r->kind == EN_ENROLLED || r->kind == EN_ALREADY) {
+            for (p = r->precincts; *p != '\0'; p++)
+                if (*p == ' ')
+                    *p = ',';
+            fprintf(out, "%s %s %s\n", r->kind == EN_ENROLLED ? "enrolled" : "already-enrolled",
+                    r->key_id, r->precincts);
+        } else {
+            char why[sizeof r->why * 4];
+            /* The reason may quote the request's bytes (a parser message). */
+            ct_display(r->why, why, sizeof why);
+            fprintf(out, "refused %s: %s\n", cm_escape(files[i], esc, sizeof esc), why);
+            code = ct_exit_max(code, r->kind == EN_UNREADABLE ? CT_EXIT_IO : CT_EXIT_FAIL);
+        }
+    }
+    fflush(out);
+    /* DESIGN 7: key-state rejections are decided again after every
+     * enrolment. */
+    for (i = 0; i < nfiles; i++)
+        if (res[i].kind == EN_ENROLLED && ct_redecide(db, NULL, res[i].key_id, &io, out, &e) != 0)
+            goto fail;
+    goto out;
+fail:
+    if (began)
+        ct_db_rollback(db);
+    ct_err_print(&e, err);
+    code = ct_exit_max(code, e.code ? e.code : CT_EXIT_IO);
+out:
+    if (bufs != NULL)
+        for (i = 0; i < nfiles; i++)
+            free(bufs[i]);
+    free(bufs);
+    free(lens);
+    free(res);
+    free(files);
+    free(expect);
+    ct_db_close(db);
+    return code;
+}

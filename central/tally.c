@@ -1,0 +1,732 @@
+/*
+ * tally.c: `central tally`: per contest the sums, shares of ballots cast,
+ * turnout, precinct counts and outcome (DESIGN 8), then a national summary
+ * of seats and popular vote per party (independents together), as aligned
+ * text or JSON, always naming the event it was computed at.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "common/rules.h"
+#include "ct.h"
+#include "db.h"
+#include "jsonout.h"
+#include "report.h"
+
+#define NONE ((size_t)-1)
+#define NAME_MAX_DISPLAY 1024
+
+static const char tally_usage[] =
+    "usage: central tally --db DB [--contest C] [--by precinct] [--as-of SEQ] [--format text|json]\n";
+static const char tally_help[] =
+    "Prints the tally of every contest (or only C): votes per candidate with shares\n"
+    "of ballots cast, against-all and invalid, every protocol line's sum, registered\n"
+    "voters (stations' lines and the roll), turnout, precincts in the tally, held,\n"
+    "in conflict and missing, and the outcome; then seats and popular vote per\n"
+    "party. --by precinct adds each precinct's counts, return hash and key id.\n"
+    "--as-of SEQ computes it as it was after event SEQ.\n";
+
+typedef struct opts {
+    const char *contest;
+    int by_precinct;
+    int json;
+} opts;
+
+/* One contest, computed. */
+typedef struct contest_out {
+    size_t c;
+    ct_contest_sum s;
+    ct_outcome o;
+} contest_out;
+
+static void pct(uint64_t n, uint64_t d, char out[32])
+{
+    (void)cm_percent(n, d, out, 32);
+}
+
+static void disp(const char *s, char *out, size_t outlen)
+{
+    ct_display(s, out, outlen);
+}
+
+/* "Name (Party)" or "Name (Independent)". */
+static void cand_label(const cm_definition *def, const cm_contest *ct, size_t i, char *out,
+                       size_t outlen)
+{
+    char n[NAME_MAX_DISPLAY], p[NAME_MAX_DISPLAY];
+    size_t party = ct->candidates[i].party;
+
+    disp(ct->candidates[i].name, n, sizeof n);
+    if (party == NONE)
+        snprintf(p, sizeof p, "Independent");
+    else
+        disp(def->parties[party].name, p, sizeof p);
+    snprintf(out, outlen, "%s (%s)", n, p);
+}
+
+static void list_labels(FILE *out, const cm_definition *def, const cm_contest *ct, const size_t *v,
+                        size_t n, const char *sep_last)
+{
+    char label[2 * NAME_MAX_DISPLAY + 8];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        cand_label(def, ct, v[i], label, sizeof label);
+        fprintf(out, "%s%s", i == 0 ? "" : (i + 1 == n ? sep_last : ", "), label);
+    }
+}
+
+static void print_outcome_text(FILE *out, const cm_definition *def, const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    const ct_outcome *o = &co->o;
+    char a[32], b[32];
+
+    fputs("  outcome: ", out);
+    if (o->incomplete)
+        fputs("incomplete (provisional: ", out);
+    switch (o->kind) {
+    case CT_OUT_ELECTED:
+        fputs("elected ", out);
+        list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+        break;
+    case CT_OUT_TIE:
+        if (o->n_winners > 0) {
+            fputs("elected ", out);
+            list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+            fputs("; ", out);
+        }
+        if (o->n_runoff > 0) {
+            fputs("runoff undecided; ", out);
+        }
+        fputs("tie between ", out);
+        list_labels(out, def, ct, o->tied, o->n_tied, " and ");
+        break;
+    case CT_OUT_RUNOFF:
+        if (o->n_winners > 0) {
+            fputs("elected ", out);
+            list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+            fputs("; ", out);
+        }
+        fputs("runoff between ", out);
+        list_labels(out, def, ct, o->runoff, o->n_runoff, " and ");
+        break;
+    case CT_OUT_AGAINST_ALL:
+        snprintf(a, sizeof a, "%llu", (unsigned long long)ct_sum_line(def, &co->s, "against-all"));
+        snprintf(b, sizeof b, "%llu",
+                 (unsigned long long)(o->n_ranked ? co->s.votes[o->ranked[0]] : 0));
+        fprintf(out, "against-all (%s against all, leader %s)", a, b);
+        break;
+    case CT_OUT_NO_CANDIDATES:
+        fputs("no-candidates (every candidate withdrawn)", out);
+        break;
+    case CT_OUT_UNSUPPORTED:
+        fputs("party-list: not yet supported", out);
+        break;
+    }
+    if (o->incomplete)
+        fputc(')', out);
+    fputc('\n', out);
+}
+
+static const char *outcome_rule(const cm_contest *ct)
+{
+    return ct->outcome == CM_OUTCOME_PLURALITY ? "plurality"
+           : ct->outcome == CM_OUTCOME_MAJORITY ? "majority"
+                                                : "party-list";
+}
+
+/* A row of label, optional second label, count, percent. */
+static void row4(FILE *out, const char *a, size_t wa, const char *b, size_t wb, uint64_t n,
+                 const char *p)
+{
+    char num[32];
+
+    snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+    fputs("  ", out);
+    ct_pad(out, a, wa);
+    fputs("  ", out);
+    ct_pad(out, b, wb);
+    fputs("  ", out);
+    ct_rpad(out, num, 12);
+    fputs("  ", out);
+    ct_rpad(out, p, 7);
+    fputc('\n', out);
+}
+
+static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct_report *r,
+                                   size_t c)
+{
+    const cm_contest *ct = &def->contests[c];
+    const cm_protocol *pr = &def->protocols[ct->protocol];
+    size_t wp = strlen("precinct"), i, k, w;
+    char num[32], hex[PR_HASH_HEX + 1];
+
+    for (i = 0; i < r->n; i++)
+        if (r->rows[i].contest == c && ct_width(def->precincts[r->rows[i].precinct].id) > wp)
+            wp = ct_width(def->precincts[r->rows[i].precinct].id);
+    fputs("\n  by precinct\n  ", out);
+    ct_pad(out, "precinct", wp);
+    for (k = 0; k < pr->n_lines; k++) {
+        w = ct_width(pr->lines[k].id);
+        fputs("  ", out);
+        ct_rpad(out, pr->lines[k].id, w > 10 ? w : 10);
+    }
+    for (k = 0; k < ct->n_candidates; k++) {
+        w = ct_width(ct->candidates[k].id);
+        fputs("  ", out);
+        ct_rpad(out, ct->candidates[k].id, w > 10 ? w : 10);
+    }
+    fputs("  key               return\n", out);
+    for (i = 0; i < r->n; i++) {
+        const ct_pc_row *row = &r->rows[i];
+        if (row->contest != c)
+            continue;
+        fputs("  ", out);
+        ct_pad(out, def->precincts[row->precinct].id, wp);
+        if (row->status != CT_ST_IN_TALLY || row->counts == NULL) {
+            fprintf(out, "  (%s)\n", ct_status_name(row->status));
+            continue;
+        }
+        for (k = 0; k < pr->n_lines; k++) {
+            w = ct_width(pr->lines[k].id);
+            snprintf(num, sizeof num, "%llu", (unsigned long long)row->counts[k]);
+            fputs("  ", out);
+            ct_rpad(out, num, w > 10 ? w : 10);
+        }
+        for (k = 0; k < ct->n_candidates; k++) {
+            w = ct_width(ct->candidates[k].id);
+            snprintf(num, sizeof num, "%llu", (unsigned long long)row->votes[k]);
+            fputs("  ", out);
+            ct_rpad(out, num, w > 10 ? w : 10);
+        }
+        ct_hex(hex, row->hash, PR_HASH_BYTES);
+        fprintf(out, "  %s  %s\n", row->key_id, hex);
+    }
+}
+
+static void print_contest_text(FILE *out, const cm_definition *def, const ct_report *r,
+                               const contest_out *co, const opts *op)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    const cm_protocol *pr = &def->protocols[ct->protocol];
+    const ct_contest_sum *s = &co->s;
+    char name[NAME_MAX_DISPLAY], party[NAME_MAX_DISPLAY], p[32], num[32];
+    size_t wn = strlen("ballots cast"), wq = strlen("party"), i, w;
+    uint64_t cast = ct_sum_line(def, s, "ballots-cast"), reg = ct_sum_line(def, s, "registered");
+
+    disp(ct->name, name, sizeof name);
+    fprintf(out, "contest %s: %s (%s, %llu seat%s)\n", ct->id, name, outcome_rule(ct),
+            (unsigned long long)ct->seats, ct->seats == 1 ? "" : "s");
+    if (s->overflow) {
+        fputs("  sums overflow: no figures printed\n\n", out);
+        goto out;
+    }
+    print_outcome_text(out, def, co);
+    for (i = 0; i < ct->n_candidates; i++) {
+        size_t pi = ct->candidates[i].party;
+        disp(ct->candidates[i].name, name, sizeof name);
+        w = ct_width(name) + (ct->candidates[i].withdrawn ? strlen(" (withdrawn)") : 0);
+        if (w > wn)
+            wn = w;
+        if (pi == NONE)
+            snprintf(party, sizeof party, "Independent");
+        else
+            disp(def->parties[pi].name, party, sizeof party);
+        if (ct_width(party) > wq)
+            wq = ct_width(party);
+    }
+    fputc('\n', out);
+    fputs("  ", out);
+    ct_pad(out, "candidate", wn);
+    fputs("  ", out);
+    ct_pad(out, "party", wq);
+    fputs("  ", out);
+    ct_rpad(out, "votes", 12);
+    fputs("  ", out);
+    ct_rpad(out, "%", 7);
+    fputc('\n', out);
+    for (i = 0; i < ct->n_candidates; i++) {
+        size_t pi = ct->candidates[i].party;
+        char label[NAME_MAX_DISPLAY + 16];
+        disp(ct->candidates[i].name, name, sizeof name);
+        snprintf(label, sizeof label, "%s%s", name, ct->candidates[i].withdrawn ? " (withdrawn)" : "");
+        if (pi == NONE)
+            snprintf(party, sizeof party, "Independent");
+        else
+            disp(def->parties[pi].name, party, sizeof party);
+        pct(s->votes[i], cast, p);
+        row4(out, label, wn, party, wq, s->votes[i], p);
+    }
+    if (ct->against_all) {
+        pct(ct_sum_line(def, s, "against-all"), cast, p);
+        row4(out, "against all", wn, "", wq, ct_sum_line(def, s, "against-all"), p);
+    }
+    pct(ct_sum_line(def, s, "invalid"), cast, p);
+    row4(out, "invalid", wn, "", wq, ct_sum_line(def, s, "invalid"), p);
+    pct(cast, cast, p);
+    row4(out, "ballots cast", wn, "", wq, cast, p);
+
+    /* Every protocol line's sum. */
+    w = strlen("line");
+    for (i = 0; i < pr->n_lines; i++) {
+        disp(pr->lines[i].name, name, sizeof name);
+        if (ct_width(name) > w)
+            w = ct_width(name);
+    }
+    fputs("\n  ", out);
+    ct_pad(out, "line", w);
+    fputs("  ", out);
+    ct_pad(out, "id", PR_ID_MAX > 20 ? 20 : PR_ID_MAX);
+    fputs("  ", out);
+    ct_rpad(out, "sum", 12);
+    fputc('\n', out);
+    for (i = 0; i < pr->n_lines; i++) {
+        disp(pr->lines[i].name, name, sizeof name);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)s->lines[i]);
+        fputs("  ", out);
+        ct_pad(out, name, w);
+        fputs("  ", out);
+        ct_pad(out, pr->lines[i].id, 20);
+        fputs("  ", out);
+        ct_rpad(out, num, 12);
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+    fprintf(out, "  registered voters  %llu (stations' registered lines)\n", (unsigned long long)reg);
+    fprintf(out, "  roll               %llu (roll of the precincts in the tally", (unsigned long long)s->roll);
+    if (s->roll_unknown > 0)
+        fprintf(out, "; %zu without a roll", s->roll_unknown);
+    fputs(")\n", out);
+    pct(cast, reg, p);
+    fprintf(out, "  turnout            %s%s (ballots cast / registered)\n", p,
+            strcmp(p, "n/a") == 0 ? "" : " %");
+    fprintf(out,
+            "  precincts          %zu in tally / %zu expected, %zu held, %zu in conflict, "
+            "%zu rejected only, %zu missing\n",
+            s->by_status[CT_ST_IN_TALLY], s->expected, s->by_status[CT_ST_HELD],
+            s->by_status[CT_ST_CONFLICT], s->by_status[CT_ST_REJECTED_ONLY],
+            s->by_status[CT_ST_MISSING]);
+    if (op->by_precinct)
+        print_by_precinct_text(out, def, r, co->c);
+    fputc('\n', out);
+out:
+    return;
+}
+
+/* National summary: per party (independents together) seats won in decided
+ * contests, seats provisionally led in incomplete ones, and popular vote;
+ * shares are of ballots cast summed over the contests (DESIGN 8). */
+typedef struct nat {
+    size_t n;                   /* parties + 1 (independents last) */
+    uint64_t *votes;
+    size_t *seats, *leading;
+    uint64_t against_all, invalid, cast;
+    size_t decided, contests;
+    int overflow;
+} nat;
+
+static void nat_add(uint64_t *acc, uint64_t v, int *overflow)
+{
+    if (*acc > UINT64_MAX - v)
+        *overflow = 1;
+    else
+        *acc += v;
+}
+
+static int nat_build(const cm_definition *def, const contest_out *cos, size_t n, nat *na)
+{
+    size_t i, k, pi;
+    int rc = -1;
+
+    memset(na, 0, sizeof *na);
+    na->n = def->n_parties + 1;
+    na->votes = calloc(na->n, sizeof *na->votes);
+    na->seats = calloc(na->n, sizeof *na->seats);
+    na->leading = calloc(na->n, sizeof *na->leading);
+    if (na->votes == NULL || na->seats == NULL || na->leading == NULL)
+        goto out;
+    for (i = 0; i < n; i++) {
+        const contest_out *co = &cos[i];
+        const cm_contest *ct = &def->contests[co->c];
+        na->contests++;
+        if (co->s.overflow) {
+            na->overflow = 1;
+            continue;
+        }
+        for (k = 0; k < ct->n_candidates; k++) {
+            pi = ct->candidates[k].party == NONE ? def->n_parties : ct->candidates[k].party;
+            nat_add(&na->votes[pi], co->s.votes[k], &na->overflow);
+        }
+        if (ct->against_all)
+            nat_add(&na->against_all, ct_sum_line(def, &co->s, "against-all"), &na->overflow);
+        nat_add(&na->invalid, ct_sum_line(def, &co->s, "invalid"), &na->overflow);
+        nat_add(&na->cast, ct_sum_line(def, &co->s, "ballots-cast"), &na->overflow);
+        if (co->o.kind != CT_OUT_ELECTED && co->o.kind != CT_OUT_RUNOFF && co->o.kind != CT_OUT_TIE)
+            continue;
+        if (!co->o.incomplete && co->o.kind == CT_OUT_ELECTED)
+            na->decided++;
+        for (k = 0; k < co->o.n_winners; k++) {
+            pi = ct->candidates[co->o.winners[k]].party;
+            pi = pi == NONE ? def->n_parties : pi;
+            if (co->o.incomplete)
+                na->leading[pi]++;
+            else
+                na->seats[pi]++;
+        }
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+static void nat_free(nat *na)
+{
+    free(na->votes);
+    free(na->seats);
+    free(na->leading);
+}
+
+static void print_nat_text(FILE *out, const cm_definition *def, const nat *na)
+{
+    char name[NAME_MAX_DISPLAY], p[32], num[32];
+    size_t w = strlen("ballots cast"), i;
+
+    fprintf(out, "national summary: %zu contest%s, %zu decided\n", na->contests,
+            na->contests == 1 ? "" : "s", na->decided);
+    if (na->overflow) {
+        fputs("  sums overflow: no figures printed\n", out);
+        goto out;
+    }
+    for (i = 0; i < def->n_parties; i++) {
+        disp(def->parties[i].name, name, sizeof name);
+        if (ct_width(name) > w)
+            w = ct_width(name);
+    }
+    fputs("  ", out);
+    ct_pad(out, "party", w);
+    fputs("  seats  leading         votes        %\n", out);
+    for (i = 0; i < na->n; i++) {
+        if (i < def->n_parties)
+            disp(def->parties[i].name, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "Independent");
+        fputs("  ", out);
+        ct_pad(out, name, w);
+        snprintf(num, sizeof num, "%zu", na->seats[i]);
+        fputs("  ", out);
+        ct_rpad(out, num, 5);
+        snprintf(num, sizeof num, "%zu", na->leading[i]);
+        fputs("  ", out);
+        ct_rpad(out, num, 7);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)na->votes[i]);
+        fputs("  ", out);
+        ct_rpad(out, num, 12);
+        pct(na->votes[i], na->cast, p);
+        fputs("  ", out);
+        ct_rpad(out, p, 7);
+        fputc('\n', out);
+    }
+    {
+        const char *labels[3] = {"against all", "invalid", "ballots cast"};
+        uint64_t vals[3] = {na->against_all, na->invalid, na->cast};
+        for (i = 0; i < 3; i++) {
+            snprintf(num, sizeof num, "%llu", (unsigned long long)vals[i]);
+            pct(vals[i], na->cast, p);
+            fputs("  ", out);
+            ct_pad(out, labels[i], w);
+            fputs("                  ", out);
+            ct_rpad(out, num, 12);
+            fputs("  ", out);
+            ct_rpad(out, p, 7);
+            fputc('\n', out);
+        }
+    }
+    fputc('\n', out);
+out:
+    return;
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+static json_t *share_json(uint64_t n, uint64_t d)
+{
+    json_t *j = json_object();
+    char p[32];
+
+    pct(n, d, p);
+    json_object_set_new(j, "votes", ct_json_count(n));
+    json_object_set_new(j, "percent", json_string(p));
+    return j;
+}
+
+static json_t *ids_json(const cm_contest *ct, const size_t *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(ct->candidates[v[i]].id));
+    return a;
+}
+
+static json_t *contest_json(const cm_definition *def, const ct_report *r, const contest_out *co,
+                            const opts *op)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    const cm_protocol *pr = &def->protocols[ct->protocol];
+    const ct_contest_sum *s = &co->s;
+    json_t *j = json_object(), *o, *a, *lines;
+    uint64_t cast = ct_sum_line(def, s, "ballots-cast"), reg = ct_sum_line(def, s, "registered");
+    char p[32], hex[PR_HASH_HEX + 1];
+    size_t i, k;
+
+    json_object_set_new(j, "id", json_string(ct->id));
+    json_object_set_new(j, "name", ct_json_text(ct->name));
+    json_object_set_new(j, "rule", json_string(outcome_rule(ct)));
+    json_object_set_new(j, "seats", ct_json_count(ct->seats));
+    if (s->overflow) {
+        json_object_set_new(j, "error", json_string("sums overflow"));
+        goto out;
+    }
+    o = json_object();
+    json_object_set_new(o, "kind", json_string(co->o.incomplete ? "incomplete" : ct_outcome_name(co->o.kind)));
+    json_object_set_new(o, "provisional", json_string(ct_outcome_name(co->o.kind)));
+    json_object_set_new(o, "winners", ids_json(ct, co->o.winners, co->o.n_winners));
+    json_object_set_new(o, "tied", ids_json(ct, co->o.tied, co->o.n_tied));
+    json_object_set_new(o, "runoff", ids_json(ct, co->o.runoff, co->o.n_runoff));
+    json_object_set_new(j, "outcome", o);
+    a = json_array();
+    for (i = 0; i < ct->n_candidates; i++) {
+        size_t pi = ct->candidates[i].party;
+        o = share_json(s->votes[i], cast);
+        json_object_set_new(o, "id", json_string(ct->candidates[i].id));
+        json_object_set_new(o, "name", ct_json_text(ct->candidates[i].name));
+        json_object_set_new(o, "party", pi == NONE ? json_null() : json_string(def->parties[pi].id));
+        json_object_set_new(o, "party_name",
+                            pi == NONE ? json_string("Independent") : ct_json_text(def->parties[pi].name));
+        if (ct->candidates[i].withdrawn)
+            json_object_set_new(o, "withdrawn", json_true());
+        json_array_append_new(a, o);
+    }
+    json_object_set_new(j, "candidates", a);
+    json_object_set_new(j, "against_all",
+                        ct->against_all ? share_json(ct_sum_line(def, s, "against-all"), cast) : json_null());
+    json_object_set_new(j, "invalid", share_json(ct_sum_line(def, s, "invalid"), cast));
+    json_object_set_new(j, "ballots_cast", ct_json_count(cast));
+    lines = json_object();
+    for (i = 0; i < pr->n_lines; i++)
+        json_object_set_new(lines, pr->lines[i].id, ct_json_count(s->lines[i]));
+    json_object_set_new(j, "lines", lines);
+    json_object_set_new(j, "registered", ct_json_count(reg));
+    json_object_set_new(j, "roll", ct_json_count(s->roll));
+    json_object_set_new(j, "roll_unknown", json_integer((json_int_t)s->roll_unknown));
+    pct(cast, reg, p);
+    json_object_set_new(j, "turnout", json_string(p));
+    o = json_object();
+    json_object_set_new(o, "expected", json_integer((json_int_t)s->expected));
+    for (k = 0; k < CT_ST_COUNT; k++)
+        json_object_set_new(o, ct_status_name((ct_status)k), json_integer((json_int_t)s->by_status[k]));
+    json_object_set_new(j, "precincts", o);
+    if (op->by_precinct) {
+        a = json_array();
+        for (i = 0; i < r->n; i++) {
+            const ct_pc_row *row = &r->rows[i];
+            json_t *counts, *votes;
+            if (row->contest != co->c)
+                continue;
+            o = json_object();
+            json_object_set_new(o, "precinct", json_string(def->precincts[row->precinct].id));
+            json_object_set_new(o, "status", json_string(ct_status_name(row->status)));
+            if (row->status == CT_ST_IN_TALLY && row->counts != NULL) {
+                counts = json_object();
+                votes = json_object();
+                for (k = 0; k < pr->n_lines; k++)
+                    json_object_set_new(counts, pr->lines[k].id, ct_json_count(row->counts[k]));
+                for (k = 0; k < ct->n_candidates; k++)
+                    json_object_set_new(votes, ct->candidates[k].id, ct_json_count(row->votes[k]));
+                ct_hex(hex, row->hash, PR_HASH_BYTES);
+                json_object_set_new(o, "counts", counts);
+                json_object_set_new(o, "votes", votes);
+                json_object_set_new(o, "revision", ct_json_count(row->revision));
+                json_object_set_new(o, "return", json_string(hex));
+                json_object_set_new(o, "key", json_string(row->key_id));
+            }
+            json_array_append_new(a, o);
+        }
+        json_object_set_new(j, "by_precinct", a);
+    }
+out:
+    return j;
+}
+
+static json_t *nat_json(const cm_definition *def, const nat *na)
+{
+    json_t *j = json_object(), *a = json_array(), *o;
+    size_t i;
+
+    json_object_set_new(j, "contests", json_integer((json_int_t)na->contests));
+    json_object_set_new(j, "decided", json_integer((json_int_t)na->decided));
+    if (na->overflow) {
+        json_object_set_new(j, "error", json_string("sums overflow"));
+        json_decref(a);
+        goto out;
+    }
+    for (i = 0; i < na->n; i++) {
+        o = share_json(na->votes[i], na->cast);
+        json_object_set_new(o, "party", i < def->n_parties ? json_string(def->parties[i].id) : json_null());
+        json_object_set_new(o, "name", i < def->n_parties ? ct_json_text(def->parties[i].name)
+                                                          : json_string("Independent"));
+        json_object_set_new(o, "seats", json_integer((json_int_t)na->seats[i]));
+        json_object_set_new(o, "leading", json_integer((json_int_t)na->leading[i]));
+        json_array_append_new(a, o);
+    }
+    json_object_set_new(j, "parties", a);
+    json_object_set_new(j, "against_all", share_json(na->against_all, na->cast));
+    json_object_set_new(j, "invalid", share_json(na->invalid, na->cast));
+    json_object_set_new(j, "ballots_cast", ct_json_count(na->cast));
+out:
+    return j;
+}
+
+int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
+{
+    static const ct_optspec specs[] = {{"db", 1},    {"contest", 1}, {"by", 1},  {"as-of", 1},
+                                       {"format", 1}, {"help", 0},   {NULL, 0}};
+    const char *dbpath = NULL, *v;
+    long long as_of = 0;
+    contest_out *cos = NULL;
+    size_t ncos = 0, c, i;
+    char hex[PR_HASH_HEX + 1];
+    json_t *root = NULL, *arr;
+    ct_report r;
+    ct_db *db = NULL;
+    ct_args a;
+    ct_err e;
+    nat na;
+    opts op;
+    int opt, k, code = CT_EXIT_OK;
+
+    memset(&r, 0, sizeof r);
+    memset(&e, 0, sizeof e);
+    memset(&op, 0, sizeof op);
+    memset(&na, 0, sizeof na);
+    ct_args_init(&a, argc, argv, 1);
+    while ((k = ct_args_next(&a, specs, &opt, &v, &e)) != 0) {
+        if (k < 0) {
+            code = ct_usage_error(err, tally_usage, e.what, e.why);
+            goto out;
+        }
+        if (k == 2) {
+            code = ct_usage_error(err, tally_usage, v, "unexpected operand");
+            goto out;
+        }
+        if (opt == 0) {
+            dbpath = v;
+        } else if (opt == 1) {
+            op.contest = v;
+        } else if (opt == 2) {
+            if (strcmp(v, "precinct") != 0) {
+                code = ct_usage_error(err, tally_usage, "--by", "only `precinct` for now");
+                goto out;
+            }
+            op.by_precinct = 1;
+        } else if (opt == 3) {
+            if (ct_parse_uint(v, INT64_MAX, &as_of) != 0 || as_of == 0) {
+                code = ct_usage_error(err, tally_usage, "--as-of", "an event sequence number >= 1");
+                goto out;
+            }
+        } else if (opt == 4) {
+            if (strcmp(v, "text") == 0) {
+                op.json = 0;
+            } else if (strcmp(v, "json") == 0) {
+                op.json = 1;
+            } else {
+                code = ct_usage_error(err, tally_usage, "--format",
+                                      strcmp(v, "csv") == 0 ? "csv is not yet supported"
+                                                            : "text or json");
+                goto out;
+            }
+        } else {
+            fputs(tally_usage, out);
+            fputs(tally_help, out);
+            goto out;
+        }
+    }
+    if (dbpath == NULL) {
+        code = ct_usage_error(err, tally_usage, "tally", "--db DB is required");
+        goto out;
+    }
+    if (ct_db_open(dbpath, 1, &db, &e) != 0)
+        goto fail;
+    if (op.contest != NULL && cm_find_contest(db->def, op.contest) == NONE) {
+        code = ct_usage_error(err, tally_usage, op.contest, "no such contest in the definition");
+        goto out;
+    }
+    if (ct_report_build(db, (int64_t)as_of, 1, &r, &e) != 0)
+        goto fail;
+    cos = calloc(db->def->n_contests ? db->def->n_contests : 1, sizeof *cos);
+    if (cos == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
+        goto fail;
+    }
+    for (c = 0; c < db->def->n_contests; c++) {
+        if (op.contest != NULL && strcmp(db->def->contests[c].id, op.contest) != 0)
+            continue;
+        cos[ncos].c = c;
+        if (ct_contest_sum_build(db->def, &r, c, &cos[ncos].s) != 0 ||
+            ct_outcome_build(db->def, &cos[ncos].s, &cos[ncos].o) != 0) {
+            ncos++;
+            ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
+            goto fail;
+        }
+        ncos++;
+    }
+    if (nat_build(db->def, cos, ncos, &na) != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
+        goto fail;
+    }
+    ct_hex(hex, r.head, PR_HASH_BYTES);
+    if (op.json) {
+        json_t *o;
+        root = json_object();
+        json_object_set_new(root, "election", json_string(db->def->id));
+        json_object_set_new(root, "mode", json_string(db->mode));
+        o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)r.seq));
+        json_object_set_new(o, "head", json_string(hex));
+        json_object_set_new(root, "as_of", o);
+        arr = json_array();
+        for (i = 0; i < ncos; i++)
+            json_array_append_new(arr, contest_json(db->def, &r, &cos[i], &op));
+        json_object_set_new(root, "contests", arr);
+        json_object_set_new(root, "national", nat_json(db->def, &na));
+        ct_json_print(out, root);
+    } else {
+        char name[NAME_MAX_DISPLAY];
+        disp(db->def->name, name, sizeof name);
+        fprintf(out, "%s (%s)%s\n\n", name, db->def->id,
+                strcmp(db->mode, "test") == 0 ? " TEST DATABASE" : "");
+        for (i = 0; i < ncos; i++)
+            print_contest_text(out, db->def, &r, &cos[i], &op);
+        print_nat_text(out, db->def, &na);
+        fprintf(out, "as of event %lld, head %s\n", (long long)r.seq, hex);
+    }
+    goto out;
+fail:
+    ct_err_print(&e, err);
+    code = e.code;
+out:
+    json_decref(root);
+    nat_free(&na);
+    for (i = 0; i < ncos; i++) {
+        ct_contest_sum_free(&cos[i].s);
+        ct_outcome_free(&cos[i].o);
+    }
+    free(cos);
+    ct_report_free(&r);
+    ct_db_close(db);
+    return code;
+}

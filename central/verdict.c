@@ -1,0 +1,275 @@
+/*
+ * verdict.c: DESIGN 7 groups 2-10 in order; the first failing group decides
+ * and lists every failing code of that group. Group 3 (keys) and 8
+ * (history) need the database; 4-7, 9 and 10 are common/rules.c, shared
+ * with the station so both sides judge a return the same way.
+ */
+#include "verdict.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rules.h"
+#include "history.h"
+
+/* The enrolled precincts of a key, as cm_check_ctx wants them. */
+typedef struct key_precincts {
+    size_t n;
+    char ids[PR_ENROL_PRECINCTS_MAX][PR_ID_MAX + 1];
+    const char *ptr[PR_ENROL_PRECINCTS_MAX];
+} key_precincts;
+
+static int load_key_precincts(ct_db *db, int64_t key, key_precincts *kp, ct_err *e)
+{
+    static const char sql[] = "SELECT precinct FROM key_precincts WHERE key = ?1 ORDER BY precinct";
+    sqlite3_stmt *s = NULL;
+    int rc = -1, step;
+
+    kp->n = 0;
+    if (ct_db_prepare(db, sql, &s, e) != 0)
+        goto out;
+    if (ct_bind_i64(s, 1, key) != SQLITE_OK) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (kp->n < PR_ENROL_PRECINCTS_MAX) {
+            ct_col_text(s, 0, kp->ids[kp->n], sizeof kp->ids[kp->n]);
+            kp->ptr[kp->n] = kp->ids[kp->n];
+            kp->n++;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Group 3: finds the enrolled key whose signature verifies. Fills d's codes
+ * (unknown-key, bad-signature, revoked-key) on failure, d->key on success;
+ * *revoked_hold is set for a key revoked as lost or retired (a hold, not a
+ * rejection: DESIGN 7 "Revocation"). */
+static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, ct_decision *d,
+                     int *revoked_hold, ct_err *e)
+{
+    static const char sql_keys[] = "SELECT id, pk FROM keys WHERE key_id = ?1 ORDER BY id";
+    static const char sql_rev[] =
+        "SELECT reason FROM revocations WHERE key = ?1 ORDER BY seq DESC LIMIT 1";
+    sqlite3_stmt *s = NULL;
+    char kid[PR_KEYID_HEX + 1], reason[32];
+    uint8_t pk[PR_PK_BYTES];
+    int any = 0, rc = -1, step;
+
+    *revoked_hold = 0;
+    ct_hex(kid, r->key_id, PR_KEYID_BYTES);
+    if (ct_db_prepare(db, sql_keys, &s, e) != 0)
+        goto out;
+    if (ct_bind_text(s, 1, kid) != SQLITE_OK) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    /* The key id is only a hint: try every enrolled key that has it. */
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        any = 1;
+        if (ct_col_blob(s, 1, pk, PR_PK_BYTES) == 0 && pr_return_verify(bytes, r, pk) == 0) {
+            d->key = (int64_t)sqlite3_column_int64(s, 0);
+            break;
+        }
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (!any) {
+        ct_codes_add(&d->codes, "unknown-key");
+        snprintf(d->detail, sizeof d->detail, "no enrolled key with id %s", kid);
+    } else if (d->key == 0) {
+        ct_codes_add(&d->codes, "bad-signature");
+        snprintf(d->detail, sizeof d->detail, "signature does not verify with enrolled key %s", kid);
+    } else {
+        if (ct_db_prepare(db, sql_rev, &s, e) != 0)
+            goto out;
+        if (ct_bind_i64(s, 1, d->key) != SQLITE_OK) {
+            ct_db_error(db, e, NULL);
+            goto out;
+        }
+        step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            ct_col_text(s, 0, reason, sizeof reason);
+            if (strcmp(reason, "compromised") == 0) {
+                ct_codes_add(&d->codes, "revoked-key");
+                snprintf(d->detail, sizeof d->detail, "key %s was revoked as compromised", kid);
+            } else {
+                *revoked_hold = 1;
+            }
+        } else if (step != SQLITE_DONE) {
+            ct_db_error(db, e, NULL);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static void take_findings(ct_decision *d, const cm_findings *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->n; i++)
+        ct_codes_add(&d->codes, f->codes[i]);
+    if (d->detail[0] == '\0')
+        snprintf(d->detail, sizeof d->detail, "%s", f->detail);
+}
+
+/* Groups 9 and 10 for a return group 8 let through (role NEW or
+ * CORRECTION). */
+static void review(ct_db *db, const pr_return *r, const ct_hist *h, const key_precincts *kp,
+                   int revoked_hold, int64_t now, ct_decision *d)
+{
+    cm_findings holds, flags;
+
+    memset(&holds, 0, sizeof holds);
+    memset(&flags, 0, sizeof flags);
+    cm_review_return(db->def, r, &holds, &flags);
+    take_findings(d, &holds);
+    if (revoked_hold)
+        ct_codes_add(&d->codes, "revoked-key");
+    /* DESIGN 7: a correction is held when its key differs from its
+     * predecessor's or when the definition holds every correction. */
+    if (h->role == CT_ROLE_CORRECTION &&
+        (db->def->tol.hold_corrections || (h->pred_key != 0 && h->pred_key != d->key))) {
+        ct_codes_add(&d->codes, "correction-review");
+        if (d->detail[0] == '\0')
+            snprintf(d->detail, sizeof d->detail, "%s",
+                     db->def->tol.hold_corrections ? "the definition holds corrections"
+                                                   : "signed by another key than its predecessor");
+    }
+    if (d->codes.n > 0) {
+        d->verdict = CT_HELD;
+        d->grp = 9;
+        goto out;
+    }
+    take_findings(d, &flags);
+    /* An operator key (enrolled for several precincts) is a commission
+     * typing paper protocols in (DESIGN 7 "Keys per precinct"). */
+    if (kp->n > 1)
+        ct_codes_add(&d->codes, "entered-centrally");
+    if (r->signed_at > now + CT_FUTURE_SLACK_S)
+        ct_codes_add(&d->codes, "signed-in-future");
+    if (h->resolves_conflict)
+        ct_codes_add(&d->codes, "conflict-resolved-by-station");
+    if (d->codes.n > 0)
+        d->grp = 10;
+    /* A correction keeps the verdict `corrected` with its flags listed: the
+     * verdict says it replaced its predecessor, the codes say what to look
+     * at. A first return with flags is `flagged`. */
+    if (h->role == CT_ROLE_CORRECTION)
+        d->verdict = CT_CORRECTED;
+    else
+        d->verdict = d->codes.n > 0 ? CT_FLAGGED : CT_ACCEPTED;
+out:
+    if (d->detail[0] == '\0')
+        snprintf(d->detail, sizeof d->detail, "%s", h->detail);
+}
+
+int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t self,
+              int64_t now, pr_return *r, ct_decision *d, ct_err *e)
+{
+    key_precincts *kp = NULL;
+    cm_check_ctx ctx;
+    cm_findings f;
+    ct_pc_state st;
+    ct_hist h;
+    pr_diag diag;
+    int revoked_hold = 0, rc = -1;
+
+    memset(d, 0, sizeof *d);
+    memset(&st, 0, sizeof st);
+    memset(&diag, 0, sizeof diag);
+    d->verdict = CT_REJECTED;
+    d->role = CT_ROLE_REJECTED;
+    /* Group 2. */
+    if (oversize || len > PR_FILE_MAX) {
+        d->grp = 2;
+        ct_codes_add(&d->codes, "malformed");
+        snprintf(d->detail, sizeof d->detail, "file larger than %u bytes", PR_FILE_MAX);
+        rc = 0;
+        goto out;
+    }
+    if (pr_return_parse(bytes, len, r, &diag) != 0) {
+        d->grp = 2;
+        ct_codes_add(&d->codes, "malformed");
+        if (diag.line > 0)
+            snprintf(d->detail, sizeof d->detail, "line %u: %s", diag.line, diag.msg);
+        else
+            snprintf(d->detail, sizeof d->detail, "%s", diag.msg);
+        rc = 0;
+        goto out;
+    }
+    d->parsed = 1;
+    if (pr_return_content_hash(r, d->content) != 0) {
+        d->grp = 2;
+        ct_codes_add(&d->codes, "malformed");
+        snprintf(d->detail, sizeof d->detail, "content does not encode canonically");
+        rc = 0;
+        goto out;
+    }
+    /* Group 3. */
+    if (check_key(db, bytes, r, d, &revoked_hold, e) != 0)
+        goto out;
+    if (d->codes.n > 0) {
+        d->grp = 3;
+        rc = 0;
+        goto out;
+    }
+    /* Groups 4-7. */
+    kp = calloc(1, sizeof *kp);
+    if (kp == NULL) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
+    if (load_key_precincts(db, d->key, kp, e) != 0)
+        goto out;
+    memset(&ctx, 0, sizeof ctx);
+    memset(&f, 0, sizeof f);
+    ctx.mode = db->mode;
+    ctx.key_precincts = kp->ptr;
+    ctx.n_key_precincts = kp->n;
+    if (cm_check_return(db->def, r, &ctx, &f) != 0) {
+        d->grp = f.group;
+        take_findings(d, &f);
+        if (d->codes.n == 0)
+            ct_codes_add(&d->codes, "rejected");
+        rc = 0;
+        goto out;
+    }
+    /* Group 8. */
+    if (ct_pc_load(db, r->precinct, r->contest, self, 0, &st, e) != 0 ||
+        ct_history_decide(db, &st, r, d->content, &h, e) != 0)
+        goto out;
+    d->role = h.role;
+    d->pred = h.pred;
+    if (h.decided) {
+        snprintf(d->detail, sizeof d->detail, "%s", h.detail);
+        d->grp = 8;
+        d->verdict = h.verdict;
+        d->codes = h.codes;
+        rc = 0;
+        goto out;
+    }
+    /* Groups 9 and 10. */
+    review(db, r, &h, kp, revoked_hold, now, d);
+    rc = 0;
+out:
+    ct_pc_free(&st);
+    free(kp);
+    return rc;
+}
