@@ -13,6 +13,7 @@
 # Environment: STATION, CENTRAL: the programs (default build/station/station
 # and build/central/central under the repository root; a relative path is
 # taken from the current directory, a bare name is looked up in PATH).
+# DEMO_DIR: where to write instead of demo/ (tests use a temporary folder).
 set -euo pipefail
 
 caller_dir=$(pwd)
@@ -66,68 +67,88 @@ races=(
 )
 
 cd -- "$root"
+if [[ -n ${DEMO_DIR:-} ]]; then
+    case $DEMO_DIR in /*) out=$DEMO_DIR ;; *) out=$caller_dir/$DEMO_DIR ;; esac
+else
+    out=$root/demo
+fi
+# Only ever remove a folder this script made (or an empty one).
+if [[ -e $out ]] && ! [[ -f $out/central.db || -f $out/commission.pub ]] &&
+    [[ -n $(ls -A -- "$out" 2>/dev/null) ]]; then
+    die "$out: exists and is not a demo folder; not removing it"
+fi
 [[ -f $example/definition.json ]] || die "$root/$example/definition.json: missing"
 
-step "Fresh folder demo/ at $root"
-rm -rf -- demo
-mkdir -p demo/stations demo/returns
+step "Fresh folder $out"
+rm -rf -- "$out"
+mkdir -p "$out/stations" "$out/returns"
 printf 'station: %s\ncentral: %s\n' "$STATION" "$CENTRAL"
 
-step "Commission key pair (demo/commission.key, demo/commission.pub)"
-run "$CENTRAL" keygen --unencrypted --out demo/commission
+step "Commission key pair (commission.key, commission.pub)"
+run "$CENTRAL" keygen --unencrypted --out "$out"/commission
 
-step "Election definition, signed by the commission (demo/definition.json.sig)"
-run cp -- "$example/definition.json" demo/definition.json
-run "$CENTRAL" sign-definition --key demo/commission.key demo/definition.json
+step "Election definition, signed by the commission (definition.json.sig)"
+run cp -- "$example/definition.json" "$out"/definition.json
+run "$CENTRAL" sign-definition --key "$out"/commission.key "$out"/definition.json
 
 step "Central database (live mode)"
-run "$CENTRAL" init --db demo/central.db --definition demo/definition.json \
-    --commission-pub demo/commission.pub
+run "$CENTRAL" init --db "$out"/central.db --definition "$out"/definition.json \
+    --commission-pub "$out"/commission.pub
 
 step "Key ceremony: one station key and enrolment request per precinct"
 for race in "${races[@]}"; do
     read -r precinct _ _ <<<"$race"
-    run "$STATION" keygen --definition demo/definition.json --precinct "$precinct" \
-        --commission-pub demo/commission.pub --unencrypted --out "demo/stations/$precinct"
+    run "$STATION" keygen --definition "$out"/definition.json --precinct "$precinct" \
+        --commission-pub "$out"/commission.pub --unencrypted --out "$out/stations/$precinct"
 done
 
 step "Enrolment of the station keys at central"
-run "$CENTRAL" enroll --db demo/central.db demo/stations/*.req
+run "$CENTRAL" enroll --db "$out"/central.db "$out"/stations/*.req
 
 step "Election night: each station signs its return from its counts file"
 for race in "${races[@]}"; do
     read -r precinct contest signed_at <<<"$race"
-    run "$STATION" record --definition demo/definition.json \
-        --key "demo/stations/$precinct.key" --contest "$contest" \
+    run "$STATION" record --definition "$out"/definition.json \
+        --key "$out/stations/$precinct.key" --contest "$contest" \
         --counts "$example/counts/$precinct.counts" \
-        --signed-at "$signed_at" --out "demo/returns/$precinct.return"
+        --signed-at "$signed_at" --out "$out/returns/$precinct.return"
 done
 
 step "Import of all returns at central"
 # Exit 1 means something was rejected or held: keep going so that status and
 # tally show it, and end with that code. 2 and 3 (usage, I/O) stop here.
 import_rc=0
-run "$CENTRAL" import --db demo/central.db demo/returns || import_rc=$?
+run "$CENTRAL" import --db "$out"/central.db "$out"/returns || import_rc=$?
 if ((import_rc >= 2)); then
     exit "$import_rc"
 fi
 
 step "Status of every precinct and contest"
-run "$CENTRAL" status --db demo/central.db
+run "$CENTRAL" status --db "$out"/central.db
 
 step "Tally"
-run "$CENTRAL" tally --db demo/central.db
+tally=$(run "$CENTRAL" tally --db "$out"/central.db)
+printf '%s\n' "$tally"
 
-step "Done. Left in $root/demo:"
-cat <<'EOF'
-  demo/commission.key, demo/commission.pub   commission key pair (unencrypted)
-  demo/definition.json, demo/definition.json.sig
-                                             the signed election definition
-  demo/central.db                            the central database
-  demo/stations/<precinct>.key .pub .req .pin
-                                             station keys and enrolment requests
-  demo/returns/<precinct>.return             the signed returns
-Run again with: examples/demo.sh (it starts from an empty demo/).
+step "Published versus computed"
+# The seed's Ülken table printed 0 invalid ballots as 3.77 %; the tally
+# computes every share from the signed counts (DESIGN 8).
+printf '%s\n' "$tally" | awk '
+    /^contest / { contest = $2 }
+    contest == "ulken-akim:" && $1 == "invalid" {
+        printf "Ülken, invalid ballots: published 0 = 3.77 %%, computed from the signed return %s = %s %%\n", $2, $3
+    }'
+
+step "Done. Left in $out:"
+cat <<EOF
+  commission.key, commission.pub   commission key pair (unencrypted)
+  definition.json, definition.json.sig
+                                   the signed election definition
+  central.db                       the central database
+  stations/<precinct>.key .pub .req .pin
+                                   station keys and enrolment requests
+  returns/<precinct>.return        the signed returns
+Run again with: examples/demo.sh (it starts from an empty folder).
 EOF
 if ((import_rc != 0)); then
     printf '\ncentral import exited %d: see its lines above.\n' "$import_rc"
