@@ -306,6 +306,13 @@ static int get_text(loader *ld, json_t *obj, const char *path, const char *key, 
 
     if (get_string(ld, obj, path, key, &s, &len) < 0)
         return -1;
+    if (!pr_is_name(s, len)) {
+        char p[PATH_MAX_LEN];
+        snprintf(p, sizeof p, "%s.%s", path, key);
+        return fail(ld, p, "not a printable name (1-%u bytes of UTF-8, no control or "
+                           "bidirectional characters, no leading or trailing space)",
+                    PR_NAME_MAX);
+    }
     *out = malloc(len + 1);
     if (*out == NULL)
         return oom(ld, path);

@@ -216,28 +216,33 @@ out:
 char *cm_escape(const char *s, char *out, size_t outlen)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
+    size_t o = 0, len = s != NULL ? strlen(s) : 0;
 
     if (out == NULL || outlen == 0)
         return out;
-    for (; s != NULL && *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[5];
-        size_t n;
+    for (size_t i = 0; i < len;) {
+        size_t start = i, n = 0;
+        char esc[16];
+        long cp = pr_utf8_next(s, len, &i);
 
-        if (c == '\\') {
-            esc[0] = '\\';
-            esc[1] = '\\';
+        if (cp == '\\') {
+            memcpy(esc, "\\\\", 2);
             n = 2;
-        } else if (c <= 0x20 || c == 0x7f) {
-            esc[0] = '\\';
-            esc[1] = 'x';
-            esc[2] = hex[c >> 4];
-            esc[3] = hex[c & 0xf];
-            n = 4;
+        } else if (cp > 0x20 && pr_cp_printable(cp)) {
+            n = i - start; /* printable UTF-8 as is */
+            memcpy(esc, s + start, n);
         } else {
-            esc[0] = (char)c;
-            n = 1;
+            /* Space, controls, bidi controls, invalid bytes: every byte of
+             * the sequence (or the one invalid byte) as \xNN. */
+            if (cp < 0)
+                i = start + 1;
+            for (size_t k = start; k < i; k++) {
+                unsigned char c = (unsigned char)s[k];
+                esc[n++] = '\\';
+                esc[n++] = 'x';
+                esc[n++] = hex[c >> 4];
+                esc[n++] = hex[c & 0xf];
+            }
         }
         if (o + n > outlen - 1)
             break; /* never split an escape */

@@ -168,19 +168,65 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
     return (long)cp;
 }
 
-int pr_is_text(const char *s, size_t len)
+/* The first code point of s (or -1). */
+static long utf8_first(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    return utf8_next(s, len, &i);
+}
+
+/* 1 for the code points no printed text of ours may carry: C0, DEL, C1,
+ * U+2028/U+2029, bidirectional controls (DESIGN 5 "text"), and, beyond
+ * DESIGN (docs/DECISIONS.md), U+FEFF and noncharacters, which render as
+ * nothing or as garbage and could hide a difference. */
+static int forbidden_cp(long cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff ||
+           (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+/* 1 for Unicode white space (Zs and U+0085 aside): a reason may not start
+ * or end with one, so two texts cannot differ only by invisible padding. */
+static int space_cp(long cp)
+{
+    return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) ||
+           cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+static int text_ok(const char *s, size_t len, size_t max)
 {
     const unsigned char *u = (const unsigned char *)s;
-    if (len == 0 || len > PR_TEXT_MAX || u[0] == ' ' || u[len - 1] == ' ')
-        return 0;
+    long cp = 0;
+    if (len == 0 || len > max || space_cp(utf8_first(u, len)))
+        return 0; /* empty, too long, or leading space */
     for (size_t i = 0; i < len;) {
-        long cp = utf8_next(u, len, &i);
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
-            cp == 0x2029 || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-            (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-            return 0; /* also catches cp == -1 (invalid UTF-8) */
+        cp = utf8_next(u, len, &i);
+        if (cp < 0 || forbidden_cp(cp))
+            return 0;
     }
-    return 1;
+    return !space_cp(cp); /* no trailing space */
+}
+
+long pr_utf8_next(const char *s, size_t len, size_t *i)
+{
+    return utf8_next((const unsigned char *)s, len, i);
+}
+
+int pr_cp_printable(long cp)
+{
+    return cp >= 0 && !forbidden_cp(cp);
+}
+
+int pr_is_text(const char *s, size_t len)
+{
+    return text_ok(s, len, PR_TEXT_MAX);
+}
+
+int pr_is_name(const char *s, size_t len)
+{
+    return text_ok(s, len, PR_NAME_MAX);
 }
 
 static int hexval(char c)

@@ -298,6 +298,16 @@ static void test_definition_rejects_bad_utf8(void **state)
     cm_definition_free(load_ok("Test election", "Выборы \xe2\x80\x94 2024"));
 }
 
+static void test_definition_rejects_unprintable_names(void **state)
+{
+    (void)state;
+    /* U+009B (an 8-bit CSI), a bidi override and a leading space would
+     * reach terminals and printed protocols through tally and show. */
+    expect_error("\"name\": \"Aktau\"", "\"name\": \"Ak\\u009btau\"", "$.areas[1].name: not a printable name*");
+    expect_error("\"name\": \"Amanat\"", "\"name\": \"Ama\\u202enat\"", "$.parties[0].name: not a printable name*");
+    expect_error("\"name\": \"Test election\"", "\"name\": \" Test election\"", "$.name: not a printable name*");
+}
+
 static void test_definition_rejects_trailing_garbage(void **state)
 {
     (void)state;
@@ -808,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_definition_rejects_bom),
         cmocka_unit_test(test_definition_rejects_nul),
         cmocka_unit_test(test_definition_rejects_bad_utf8),
+        cmocka_unit_test(test_definition_rejects_unprintable_names),
         cmocka_unit_test(test_definition_rejects_trailing_garbage),
         cmocka_unit_test(test_definition_rejects_syntax_error_with_line),
         cmocka_unit_test(test_definition_rejects_non_object),

@@ -248,6 +248,12 @@ static void test_escape_for_one_line(void **state)
     /* UTF-8 passes through as is */
     assert_string_equal(cm_escape("Алматы", out, sizeof out), "Алматы");
     assert_string_equal(cm_escape("", out, sizeof out), "");
+    /* Nothing a terminal interprets passes: invalid UTF-8, the 8-bit CSI
+     * byte, U+009B, a bidi override. */
+    assert_string_equal(cm_escape("bad\xff.return", out, sizeof out), "bad\\xff.return");
+    assert_string_equal(cm_escape("raw\x9b" "31m", out, sizeof out), "raw\\x9b31m");
+    assert_string_equal(cm_escape("c1\xc2\x9b", out, sizeof out), "c1\\xc2\\x9b");
+    assert_string_equal(cm_escape("rtl\xe2\x80\xae", out, sizeof out), "rtl\\xe2\\x80\\xae");
 }
 
 static void test_escape_truncates_at_whole_escape(void **state)

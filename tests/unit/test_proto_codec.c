@@ -92,7 +92,12 @@ static void test_text_rules(void **state)
                          "\xe2\x80\xa8",        /* U+2028 */
                          "\xe2\x80\xae",        /* U+202E RLO */
                          "\xe2\x81\xa6",        /* U+2066 LRI */
-                         "x\x7f", "\xff", "\xe2\x80"};
+                         "x\x7f", "\xff", "\xe2\x80",
+                         "bom \xef\xbb\xbf x",      /* U+FEFF inside */
+                         "nbsp\xc2\xa0",             /* trailing U+00A0 */
+                         "\xe3\x80\x80ideographic", /* leading U+3000 */
+                         "\xef\xbf\xbe",            /* noncharacter U+FFFE */
+                         "\xc2\x9b" "31m"};          /* U+009B CSI */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(pr_is_text(bad[i], i == 3 ? 4 : strlen(bad[i])));
     char longtext[202];
@@ -100,6 +105,19 @@ static void test_text_rules(void **state)
     assert_true(pr_is_text(longtext, 200));
     assert_false(pr_is_text(longtext, 201));
     assert_false(pr_is_text("", 0));
+}
+
+static void test_name_rules(void **state)
+{
+    (void)state;
+    assert_true(pr_is_name("Nūrbek Jandäuletov", strlen("Nūrbek Jandäuletov")));
+    assert_false(pr_is_name("evil\xc2\x9b" "31m", 8));
+    assert_false(pr_is_name("rtl\xe2\x80\xae", 6));
+    assert_false(pr_is_name("", 0));
+    char big[PR_NAME_MAX + 2];
+    memset(big, 'n', sizeof big);
+    assert_true(pr_is_name(big, PR_NAME_MAX));
+    assert_false(pr_is_name(big, PR_NAME_MAX + 1));
 }
 
 static void test_hex_lowercase_only(void **state)
@@ -150,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_id_grammar),
         cmocka_unit_test(test_time_grammar_and_instants),
         cmocka_unit_test(test_text_rules),
+        cmocka_unit_test(test_name_rules),
         cmocka_unit_test(test_hex_lowercase_only),
         cmocka_unit_test(test_base64_canonical_only),
         cmocka_unit_test(test_key_id_is_blake2b_prefix),

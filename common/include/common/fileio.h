@@ -34,8 +34,10 @@ int cm_read_fd(int fd, size_t max, uint8_t **out, size_t *len, pr_diag *d);
  * is removed. */
 int cm_write_new(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Escapes s for one-line output (DESIGN 10): backslash as \\, space as \x20,
- * control bytes and DEL as \xNN, everything else as is. Writes a
+/* Escapes s for one-line output (DESIGN 10): backslash as \\; space,
+ * control bytes, DEL, C1 controls, bidirectional controls, U+2028/U+2029,
+ * U+FEFF, noncharacters and bytes that are not valid UTF-8 as \xNN per byte;
+ * printable UTF-8 as is (so no byte that a terminal interprets passes). Writes a
  * NUL-terminated string into out (truncated to outlen - 1 bytes at a whole
  * escape). Returns out. */
 char *cm_escape(const char *s, char *out, size_t outlen);

@@ -48,8 +48,24 @@ PR_WARN_UNUSED int pr_format_time(int64_t t, char out[PR_TIME_LEN + 1]);
 
 /* 1 if s[0..len) is a valid reason text (DESIGN 5 "text": 1-200 bytes of
  * shortest-form UTF-8, no surrogates, C0, DEL, C1, U+2028/U+2029 or bidi
- * controls, no leading or trailing space), else 0. */
+ * controls, no leading or trailing space), else 0. Beyond DESIGN
+ * (docs/DECISIONS.md): U+FEFF and noncharacters are refused too, and
+ * "space" includes Unicode spaces such as U+00A0 and U+3000. */
 int pr_is_text(const char *s, size_t len);
+
+/* The same rules for a display name of the definition (party, area,
+ * contest, candidate, precinct, line), up to PR_NAME_MAX bytes, so no name
+ * can carry a terminal control or a bidirectional override. */
+int pr_is_name(const char *s, size_t len);
+
+/* Decodes the shortest-form UTF-8 scalar at s[*i..len) and advances *i
+ * past it; returns the code point, or -1 (and leaves *i) when the bytes
+ * there are not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF). */
+long pr_utf8_next(const char *s, size_t len, size_t *i);
+
+/* 1 if code point cp may be printed as is in a text or name (see
+ * pr_is_text), 0 for controls, bidi controls, U+FEFF, noncharacters, -1. */
+int pr_cp_printable(long cp);
 
 /* Decodes exactly `hexlen` lowercase hex digits into bin (hexlen / 2 bytes).
  * 0 on success, -1 on any other character or length. */

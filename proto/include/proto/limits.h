@@ -14,6 +14,8 @@
 #define PR_ID_MAX 64u
 /* Longest reason text, in bytes (DESIGN 5 "text"). */
 #define PR_TEXT_MAX 200u
+/* Longest display name in a definition, in bytes (docs/DEFINITION.md). */
+#define PR_NAME_MAX 1024u
 /* Evidence lines per return (DESIGN 5.1). */
 #define PR_EVIDENCE_MAX 8u
 /* Project caps (docs/DECISIONS.md): protocol lines and candidates per
