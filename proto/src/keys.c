@@ -70,13 +70,32 @@ int pr_pubkey_parse(pr_key_kind kind, const uint8_t *buf, size_t len, uint8_t pk
     return pr_lines_expect_end(&c, d);
 }
 
+/* 1 if the line at p (n bytes to the end of the buffer) starts with s. */
+static int line_starts(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    return n >= k && memcmp(p, s, k) == 0;
+}
+
 int pr_is_secret_key_file(const uint8_t *buf, size_t len)
 {
-    static const char *const m[] = {PR_MAGIC_STATION_SEC "\n", PR_MAGIC_COMMISSION_SEC "\n"};
-    for (size_t i = 0; i < 2; i++) {
-        size_t n = strlen(m[i]);
-        if (len >= n && memcmp(buf, m[i], n) == 0)
+    /* Any line (a BOM, CR or other damage around it does not matter) that
+     * is a secret key's type line, or a plain `secret ` line: such a file
+     * carries key material and must never be stored. Lines of a return
+     * never start like that, so no return is mistaken for one. */
+    for (size_t i = 0; i < len;) {
+        const uint8_t *p = buf + i, *nl = memchr(p, '\n', len - i);
+        size_t n = len - i;
+        if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+            p += 3;
+            n -= 3;
+        }
+        if (line_starts(p, n, PR_MAGIC_STATION_SEC) || line_starts(p, n, PR_MAGIC_COMMISSION_SEC) ||
+            line_starts(p, n, "secret "))
             return 1;
+        if (nl == NULL)
+            break;
+        i = (size_t)(nl - buf) + 1;
     }
     return 0;
 }

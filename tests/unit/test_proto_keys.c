@@ -59,6 +59,16 @@ static void test_secret_key_plain_and_encrypted(void **state)
     assert_int_equal(pr_seckey_parse(PR_KEY_STATION, b.data, b.len, NULL, 0, got, &d), 0);
     assert_memory_equal(sk, got, 64);
     assert_true(pr_is_secret_key_file(b.data, b.len));
+    {
+        /* Damaged or appended copies are still recognised. */
+        char tmp[1024];
+        int n = snprintf(tmp, sizeof tmp, "\xef\xbb\xbf%s", (char *)b.data);
+        assert_true(pr_is_secret_key_file((uint8_t *)tmp, (size_t)n));
+        n = snprintf(tmp, sizeof tmp, "precinct-return 1\nelection x\n%s", (char *)b.data);
+        assert_true(pr_is_secret_key_file((uint8_t *)tmp, (size_t)n));
+        n = snprintf(tmp, sizeof tmp, "precinct-return 1\nreason the station-secret-key 1 was lost\n");
+        assert_false(pr_is_secret_key_file((uint8_t *)tmp, (size_t)n));
+    }
     pr_buf_free(&b);
 
     pr_buf_init(&b, PR_FILE_MAX);

@@ -49,7 +49,9 @@ PR_WARN_UNUSED int pr_seckey_parse(pr_key_kind kind, const uint8_t *buf, size_t 
                                    const char *pass, size_t passlen, uint8_t sk[PR_SK_BYTES],
                                    pr_diag *d);
 
-/* 1 if the bytes begin with either secret key type line, else 0. */
+/* 1 if any line of the bytes (after an optional BOM) begins with either
+ * secret key type line or with `secret `: a secret key, alone, damaged
+ * (CRLF, BOM) or appended to another file. Else 0. */
 int pr_is_secret_key_file(const uint8_t *buf, size_t len);
 
 /* --- enrolment requests ------------------------------------------------ */
