@@ -4,6 +4,7 @@
  */
 #include "ct.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -162,6 +163,44 @@ void ct_codes_split(const char *s, ct_codes *l)
             one[k++] = *s;
         }
     }
+}
+
+int ct_decision_ref_ok(const char *s)
+{
+    size_t n = strlen(s), i;
+    int ok = n >= 1 && n <= CT_DECISION_REF_MAX && isalnum((unsigned char)s[0]);
+
+    for (i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)s[i]) || strchr("._:/#+-", s[i]) != NULL;
+    return ok;
+}
+
+int ct_key_id_norm(const char *in, char out[PR_KEYID_HEX + 1])
+{
+    size_t i;
+    int rc = strlen(in) == PR_KEYID_HEX ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < PR_KEYID_HEX; i++) {
+        if (!isxdigit((unsigned char)in[i]))
+            rc = -1;
+        out[i] = (char)tolower((unsigned char)in[i]);
+    }
+    out[PR_KEYID_HEX] = '\0';
+    return rc;
+}
+
+int ct_hash_prefix(const char *s, char out[PR_HASH_HEX + 1])
+{
+    size_t n = strlen(s), i;
+    int rc = n >= PR_KEYID_HEX && n <= PR_HASH_HEX ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            rc = -1;
+        out[i] = (char)tolower((unsigned char)s[i]);
+    }
+    out[rc == 0 ? n : 0] = '\0';
+    return rc;
 }
 
 void ct_hex(char *out, const uint8_t *bin, size_t n)

@@ -87,6 +87,22 @@ void ct_codes_join(const ct_codes *l, char *out, size_t outlen);
 /* Splits a comma-joined list (as stored). */
 void ct_codes_split(const char *s, ct_codes *l);
 
+/* A commission decision reference (`--decision REF`), recorded verbatim in
+ * the event log: 1-64 bytes, a letter or digit first, then letters, digits
+ * and . _ : / # + - (no space, so it stays one token of an event's data
+ * line and needs no escaping anywhere it is printed). */
+#define CT_DECISION_REF_MAX 64
+int ct_decision_ref_ok(const char *s);
+
+/* A key id as typed (a paper form, a command line): 16 hex digits, either
+ * case, written in lowercase to out. 0, or -1 when not such. */
+int ct_key_id_norm(const char *in, char out[PR_KEYID_HEX + 1]);
+
+/* A return hash typed by a person: 16 to 64 hex digits (either case), a
+ * prefix of the 64-hex hash as status and review print it. Writes it in
+ * lowercase to out (PR_HASH_HEX + 1 bytes). 0, or -1 when not such. */
+int ct_hash_prefix(const char *s, char out[PR_HASH_HEX + 1]);
+
 /* Lowercase hex of a hash / key id into out (2 * n + 1 bytes). */
 void ct_hex(char *out, const uint8_t *bin, size_t n);
 

@@ -25,7 +25,10 @@
  *              key_id (16 hex) only a lookup hint; the request bytes are
  *              kept so an auditor can re-verify the proof of possession.
  * key_precincts the precincts each key is enrolled for.
- * revocations  key revocations (the `revoke` command comes later).
+ * revocations  key revocations (`central revoke`): the key, lost, retired or
+ *              compromised, the commission's decision reference and the
+ *              event. Its effect follows event order: only files stored
+ *              after it (files.seq > seq) are judged with it.
  * files        every stored file exactly as received (or, over 64 KiB, its
  *              first 64 KiB + 1 bytes with the full size and the hash of all
  *              of it); the parsed fields are NULL for a malformed file and
@@ -36,9 +39,22 @@
  *              again as events). A file's current state is its newest row.
  *              role is the history transition (ct_role), grp the DESIGN 7
  *              group that decided (0: passed all), key the enrolled key
- *              whose signature verified, pred the predecessor file.
+ *              whose signature verified, pred the predecessor file. holds
+ *              and flags are groups 9 and 10 as found for every return that
+ *              stands, even when group 8 decided its verdict (conflict,
+ *              stale, resigned): if a person or a later return makes it
+ *              what stands, its status still knows whether it is held.
+ * resolutions  a person's decision between the signed returns of a
+ *              (precinct, contest) (`central resolve`): accept or reject
+ *              one file, with the commission's decision reference. It
+ *              changes statuses, never a verdict.
+ * excuses      a (precinct, contest) that will never report (`central
+ *              excuse`): void or not-opened, with the decision reference.
+ * definitions  later versions of the definition (`central amend-definition`),
+ *              each with its signature by the commission key and the
+ *              decision reference; meta keeps the first. The newest rules.
  */
-static const char schema_sql[] =
+static const char schema_tables[] =
     "CREATE TABLE meta ("
     " one INTEGER PRIMARY KEY CHECK (one = 1),"
     " schema INTEGER NOT NULL,"
@@ -77,7 +93,8 @@ static const char schema_sql[] =
     " key INTEGER NOT NULL REFERENCES keys(id),"
     " reason TEXT NOT NULL CHECK (reason IN ('lost', 'retired', 'compromised')),"
     " decision TEXT NOT NULL,"
-    " seq INTEGER NOT NULL REFERENCES events(seq));"
+    " seq INTEGER NOT NULL UNIQUE REFERENCES events(seq));"
+    "CREATE INDEX revocations_by_key ON revocations(key, seq);"
     "CREATE TABLE files ("
     " id INTEGER PRIMARY KEY,"
     " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
@@ -101,8 +118,34 @@ static const char schema_sql[] =
     " role TEXT NOT NULL,"
     " grp INTEGER NOT NULL,"
     " key INTEGER REFERENCES keys(id),"
-    " pred INTEGER REFERENCES files(id));"
-    "CREATE INDEX decisions_by_file ON decisions(file, seq);"
+    " pred INTEGER REFERENCES files(id),"
+    " holds TEXT NOT NULL,"
+    " flags TEXT NOT NULL);"
+    "CREATE INDEX decisions_by_file ON decisions(file, seq);";
+/* People's decisions (the schema is split only to keep each string short). */
+static const char schema_decisions[] =
+    "CREATE TABLE resolutions ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " file INTEGER NOT NULL REFERENCES files(id),"
+    " action TEXT NOT NULL CHECK (action IN ('accept', 'reject')),"
+    " decision TEXT NOT NULL);"
+    "CREATE INDEX resolutions_by_file ON resolutions(file);"
+    "CREATE TABLE excuses ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " precinct TEXT NOT NULL,"
+    " contest TEXT NOT NULL,"
+    " reason TEXT NOT NULL CHECK (reason IN ('void', 'not-opened')),"
+    " decision TEXT NOT NULL,"
+    " UNIQUE (precinct, contest));"
+    "CREATE TABLE definitions ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " definition BLOB NOT NULL,"
+    " definition_hash BLOB NOT NULL UNIQUE CHECK (length(definition_hash) = 32),"
+    " definition_sig BLOB NOT NULL,"
+    " decision TEXT NOT NULL);";
+/* Append-only: every table but meta refuses UPDATE and DELETE; meta is
+ * written once. */
+static const char schema_triggers[] =
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
     " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
@@ -119,6 +162,26 @@ static const char schema_sql[] =
     " BEGIN SELECT RAISE(ABORT, 'keys are append-only'); END;"
     "CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys"
     " BEGIN SELECT RAISE(ABORT, 'keys are append-only'); END;"
+    "CREATE TRIGGER key_precincts_no_update BEFORE UPDATE ON key_precincts"
+    " BEGIN SELECT RAISE(ABORT, 'key_precincts are append-only'); END;"
+    "CREATE TRIGGER key_precincts_no_delete BEFORE DELETE ON key_precincts"
+    " BEGIN SELECT RAISE(ABORT, 'key_precincts are append-only'); END;"
+    "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations"
+    " BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
+    "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations"
+    " BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
+    "CREATE TRIGGER resolutions_no_update BEFORE UPDATE ON resolutions"
+    " BEGIN SELECT RAISE(ABORT, 'resolutions are append-only'); END;"
+    "CREATE TRIGGER resolutions_no_delete BEFORE DELETE ON resolutions"
+    " BEGIN SELECT RAISE(ABORT, 'resolutions are append-only'); END;"
+    "CREATE TRIGGER excuses_no_update BEFORE UPDATE ON excuses"
+    " BEGIN SELECT RAISE(ABORT, 'excuses are append-only'); END;"
+    "CREATE TRIGGER excuses_no_delete BEFORE DELETE ON excuses"
+    " BEGIN SELECT RAISE(ABORT, 'excuses are append-only'); END;"
+    "CREATE TRIGGER definitions_no_update BEFORE UPDATE ON definitions"
+    " BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;"
+    "CREATE TRIGGER definitions_no_delete BEFORE DELETE ON definitions"
+    " BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;"
     "CREATE TRIGGER meta_no_update BEFORE UPDATE ON meta"
     " BEGIN SELECT RAISE(ABORT, 'meta is fixed at init'); END;";
 
@@ -350,7 +413,8 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
         goto out;
     if (ct_db_begin(&db, e) != 0)
         goto out;
-    if (exec(&db, schema_sql, e) != 0 || insert_meta(&db, in, e) != 0)
+    if (exec(&db, schema_tables, e) != 0 || exec(&db, schema_decisions, e) != 0 ||
+        exec(&db, schema_triggers, e) != 0 || insert_meta(&db, in, e) != 0)
         goto out;
     memset(&ev, 0, sizeof ev);
     snprintf(data, sizeof data, "mode %s", in->mode);
@@ -423,6 +487,75 @@ out:
     return rc;
 }
 
+/* Amendments, oldest first: each becomes the newest version, the one
+ * before it joins db->older. Every stored hash is checked against the
+ * bytes. */
+static int load_amendments(ct_db *db, ct_err *e)
+{
+    static const char sql[] = "SELECT seq, definition, definition_hash FROM definitions ORDER BY seq";
+    sqlite3_stmt *st = NULL;
+    uint8_t h[PR_HASH_BYTES], stored[PR_HASH_BYTES];
+    cm_definition *def = NULL;
+    ct_def_version *nv;
+    pr_diag d;
+    int rc = -1, step;
+
+    memset(&d, 0, sizeof d);
+    if (ct_db_prepare(db, sql, &st, e) != 0)
+        goto out;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *bytes = sqlite3_column_blob(st, 1);
+        size_t len = ct_col_size(st, 1);
+        if (bytes == NULL || ct_col_blob(st, 2, stored, PR_HASH_BYTES) != 0) {
+            ct_err_set(e, CT_EXIT_IO, db->path, "definitions row damaged");
+            goto out;
+        }
+        pr_hash(h, bytes, len);
+        if (memcmp(h, stored, PR_HASH_BYTES) != 0) {
+            ct_err_set(e, CT_EXIT_IO, db->path, "stored amended definition does not match its hash");
+            goto out;
+        }
+        if (cm_definition_load(bytes, len, &def, &d) != 0) {
+            ct_err_set(e, CT_EXIT_IO, db->path, "stored amended definition: %s", d.msg);
+            goto out;
+        }
+        nv = realloc(db->older, (db->n_older + 1) * sizeof *nv);
+        if (nv == NULL) {
+            ct_err_set(e, CT_EXIT_IO, db->path, "out of memory");
+            goto out;
+        }
+        db->older = nv;
+        memcpy(nv[db->n_older].hash, db->def_hash, PR_HASH_BYTES);
+        nv[db->n_older].def = db->def;
+        db->n_older++;
+        db->def = def;
+        def = NULL;
+        memcpy(db->def_hash, h, PR_HASH_BYTES);
+    }
+    if (step != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    rc = 0;
+out:
+    cm_definition_free(def);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const cm_definition *ct_db_version(const ct_db *db, const uint8_t hash[PR_HASH_BYTES])
+{
+    const cm_definition *found = NULL;
+    size_t i;
+
+    if (memcmp(hash, db->def_hash, PR_HASH_BYTES) == 0)
+        found = db->def;
+    for (i = 0; found == NULL && i < db->n_older; i++)
+        if (memcmp(hash, db->older[i].hash, PR_HASH_BYTES) == 0)
+            found = db->older[i].def;
+    return found;
+}
+
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
 {
     ct_db *db = NULL;
@@ -441,7 +574,7 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
                    db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
         goto out;
     }
-    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0)
+    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0)
         goto out;
     *out = db;
     db = NULL;
@@ -453,10 +586,15 @@ out:
 
 void ct_db_close(ct_db *db)
 {
+    size_t i;
+
     if (db == NULL)
         return;
     if (db->sql != NULL)
         sqlite3_close(db->sql);
     cm_definition_free(db->def);
+    for (i = 0; i < db->n_older; i++)
+        cm_definition_free(db->older[i].def);
+    free(db->older);
     free(db);
 }

@@ -17,16 +17,25 @@
 
 /* Schema version stored in meta.schema; a database of another version is
  * refused rather than guessed at. */
-#define CT_SCHEMA_VERSION 1
+#define CT_SCHEMA_VERSION 2
 /* How long a command waits for another process's transaction (ms). */
 #define CT_BUSY_TIMEOUT_MS 60000
 
+/* An earlier version of the definition (`central amend-definition`). */
+typedef struct ct_def_version {
+    uint8_t hash[PR_HASH_BYTES];
+    cm_definition *def;
+} ct_def_version;
+
 typedef struct ct_db {
     sqlite3 *sql;
-    cm_definition *def;                 /* loaded strictly from meta.definition */
+    cm_definition *def;                 /* the newest version, loaded strictly from
+                                         * meta.definition or the newest amendment */
+    size_t n_older;
+    ct_def_version *older;              /* earlier versions, oldest first */
     char election[PR_ID_MAX + 1];
     char mode[8];                       /* "live" or "test" */
-    uint8_t def_hash[PR_HASH_BYTES];
+    uint8_t def_hash[PR_HASH_BYTES];    /* of the newest version */
     uint8_t commission_pk[PR_PK_BYTES];
     char path[1024];
 } ct_db;
@@ -52,6 +61,10 @@ int ct_db_create(const char *path, const ct_db_init *init, ct_err *e);
  * definition. *out owned by the caller (ct_db_close). 0, or -1 with e. */
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e);
 void ct_db_close(ct_db *db);
+
+/* The stored version of the definition whose file hash is hash (the newest
+ * or an earlier one), or NULL. Borrowed from db. */
+const cm_definition *ct_db_version(const ct_db *db, const uint8_t hash[PR_HASH_BYTES]);
 
 /* BEGIN IMMEDIATE (so concurrent importers serialise and each decision
  * sees a fixed state), COMMIT, ROLLBACK. 0, or -1 with e (code 3). */

@@ -4,7 +4,6 @@
  * name this election and definition and known precincts, and match the
  * key id written on the paper form when one is given (DESIGN 3).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,7 +165,7 @@ static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expe
     } else if (strcmp(en->election, db->election) != 0) {
         snprintf(res->why, sizeof res->why, "election %s, this database is %s", en->election,
                  db->election);
-    } else if (memcmp(en->definition, db->def_hash, PR_HASH_BYTES) != 0) {
+    } else if (ct_db_version(db, en->definition) == NULL) {
         snprintf(res->why, sizeof res->why, "made for another definition");
     } else if (expect != NULL && strcmp(expect, res->key_id) != 0) {
         snprintf(res->why, sizeof res->why, "key id %s, the paper form says %s", res->key_id,
@@ -204,20 +203,6 @@ out:
     return rc;
 }
 
-/* A key id from a paper form: 16 hex digits, either case. */
-static int norm_key_id(const char *in, char out[PR_KEYID_HEX + 1])
-{
-    size_t i;
-    int rc = strlen(in) == PR_KEYID_HEX ? 0 : -1;
-
-    for (i = 0; rc == 0 && i < PR_KEYID_HEX; i++) {
-        if (!isxdigit((unsigned char)in[i]))
-            rc = -1;
-        out[i] = (char)tolower((unsigned char)in[i]);
-    }
-    out[PR_KEYID_HEX] = '\0';
-    return rc;
-}
 
 int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -255,7 +240,7 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
         } else if (opt == 0) {
             dbpath = v;
         } else if (opt == 1) {
-            if (norm_key_id(v, expect[nexpect]) != 0) {
+            if (ct_key_id_norm(v, expect[nexpect]) != 0) {
                 code = ct_usage_error(err, enroll_usage, v, "a key id is 16 hex digits");
                 goto out;
             }

@@ -1,9 +1,10 @@
 /*
  * events.h: the append-only, hash-chained event log. Every decision of
  * central (init, each enrolment, each stored file, each later re-decision)
- * is one event; the head (last seq, its hash) names the state any output
- * was computed at. The canonical text an event's hash covers is built by
- * exactly one function, ct_event_text.
+ * and of a person (revocation, resolution, excuse) is one event; the head
+ * (last seq, its hash) names the state any output was computed at. The
+ * canonical text an event's hash covers is built by exactly one function,
+ * ct_event_text.
  */
 #ifndef CENTRAL_EVENTS_H
 #define CENTRAL_EVENTS_H
@@ -18,6 +19,18 @@
 #define CT_EV_ENROL "enrol"
 #define CT_EV_IMPORT "import"
 #define CT_EV_REDECIDE "redecide"
+/* Decisions of people, each with the commission's decision reference in
+ * its data: `revoke` (subject: the key's enrolment request; verdict
+ * `revoked`, codes the reason, data "key <keyid> decision <ref>"),
+ * `resolve` (subject: the file; verdict `accept` or `reject`, data
+ * "precinct <p> contest <c> decision <ref>"), `excuse` (no subject;
+ * verdict `excused`, codes the reason, data as for resolve). */
+#define CT_EV_REVOKE "revoke"
+#define CT_EV_RESOLVE "resolve"
+#define CT_EV_EXCUSE "excuse"
+/* A new version of the definition (subject: its hash; verdict `amended`,
+ * data "decision <ref>"). */
+#define CT_EV_AMEND "amend-definition"
 
 /* One event. The strings are borrowed; they hold ids, verdicts, reason
  * codes and hex only (never free text), so the canonical text is one

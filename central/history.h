@@ -1,9 +1,11 @@
 /*
  * history.h: DESIGN 7 group 8 and the status of a (precinct, contest).
- * Both come from one replay: the decisions about the files of a (precinct,
- * contest), applied in event order, give its heads (the return(s) that
- * stand for it now), its waiting corrections and its rejections. A new
- * return is judged against that state; the status is read from it.
+ * Both come from one replay of the decisions about its files and of the
+ * people's resolutions, in event order. What stands is then computed from
+ * the *set* of returns that stand (a graph of contents linked by
+ * `supersedes`), not from the order they came in: that is what makes every
+ * status the same whatever the arrival order (DESIGN 7 "Order
+ * independence"; docs/REVIEW.md explains the rules).
  */
 #ifndef CENTRAL_HISTORY_H
 #define CENTRAL_HISTORY_H
@@ -28,21 +30,40 @@ typedef struct ct_pc_entry {
     int key_pending;                /* rejected for key state (unknown-key,
                                      * bad-signature, key-precinct-mismatch):
                                      * decided again after an enrolment */
+    int has_holds;                  /* group 9 found holds for it */
     int64_t key;                    /* keys.id that verified, 0 none */
-    int head;                       /* stands for the (precinct, contest) now */
+    int64_t pred;                   /* predecessor files.id, 0 none */
+    int64_t import_seq;             /* the event that stored it */
     int64_t seq;                    /* its newest decision */
+    /* Derived by the replay: */
+    int dismissed;                  /* its content was rejected by a person */
+    int accepted;                   /* its content was accepted by a person */
+    int dropped;                    /* stands, but a newer line replaced it */
+    int head;                       /* represents one of the heads */
+    int head_held;                  /* (head only) held by group 9 */
 } ct_pc_entry;
+
+/* A person's decision about a content (the newest one counts). */
+typedef struct ct_pc_mark {
+    uint8_t content[PR_HASH_BYTES];
+    int accepted;                   /* 1 accepted, 0 rejected (dismissed) */
+    int64_t seq;                    /* the resolve event */
+} ct_pc_mark;
 
 typedef struct ct_pc_state {
     size_t n, cap;
     ct_pc_entry *e;                 /* in order of first decision */
-    size_t n_heads, n_awaiting, n_rejected;
-    uint64_t maxrev;                /* highest revision among standing returns */
+    size_t n_marks, cap_marks;
+    ct_pc_mark *marks;
+    size_t n_heads;                 /* contents that stand now */
+    size_t n_awaiting;              /* corrections still waiting (not decided on by a person) */
+    size_t n_rejected;              /* rejected files and contents a person rejected */
 } ct_pc_state;
 
-/* Replays the decisions of (precinct, contest) with seq <= as_of (0: all),
- * leaving out file `exclude` (0: none; the file being decided again).
- * st is overwritten; free with ct_pc_free. 0, or -1 with e. */
+/* Replays the decisions and resolutions of (precinct, contest) with
+ * seq <= as_of (0: all), leaving out file `exclude` (0: none; the file
+ * being decided again). st is overwritten; free with ct_pc_free. 0, or -1
+ * with e. */
 int ct_pc_load(ct_db *db, const char *precinct, const char *contest, int64_t exclude,
                int64_t as_of, ct_pc_state *st, ct_err *e);
 void ct_pc_free(ct_pc_state *st);
@@ -61,6 +82,7 @@ typedef enum {
     CT_ST_CONFLICT,
     CT_ST_REJECTED_ONLY,
     CT_ST_MISSING,
+    CT_ST_EXCUSED,
     CT_ST_COUNT
 } ct_status;
 
@@ -70,9 +92,14 @@ const char *ct_status_name(ct_status s);
  *   no head:  held if a correction awaits its predecessor, else
  *             rejected-only if anything was rejected, else missing;
  *   2+ heads: conflict;
- *   1 head:   held if the head is held or a correction awaits its
- *             predecessor, else in-tally (the head is what is counted). */
+ *   1 head:   held if the head is held (and no person accepted it) or a
+ *             correction awaits its predecessor, else in-tally (the head is
+ *             what is counted).
+ * `excused` is not a replay state: the report applies it on top. */
 ct_status ct_pc_status(const ct_pc_state *st, const ct_pc_entry **head);
+
+/* The state's entry for a file id, or NULL. */
+const ct_pc_entry *ct_pc_find(const ct_pc_state *st, int64_t file);
 
 /* What group 8 made of a return. */
 typedef struct ct_hist {
@@ -80,18 +107,38 @@ typedef struct ct_hist {
     int decided;                    /* 1: group 8 decides the verdict */
     ct_verdict verdict;             /* when decided */
     ct_codes codes;                 /* when decided */
-    int resolves_conflict;          /* a correction of one side of a conflict */
+    int resolves_conflict;          /* a correction that ends a conflict */
     int64_t pred;                   /* predecessor files.id, 0 none */
     int64_t pred_key;               /* its verifying key, 0 none */
     char detail[256];
 } ct_hist;
 
 /* Group 8 for a return r that passed groups 1-7, given the replayed state
- * st of its (precinct, contest) without r itself (DESIGN 7 "History", in
- * its order: resigned, stale, conflict, correction, awaiting-predecessor /
- * broken-chain). A revision-1 return with no standing one is role NEW and
- * not decided (groups 9-10 follow). 0, or -1 with e. */
+ * st of its (precinct, contest) without r itself (DESIGN 7 "History"):
+ * resigned; then a correction's predecessor (awaiting-predecessor,
+ * broken-chain); then what r would do to what stands: not stand (stale,
+ * with equivocation when another return of its revision is stored), stand
+ * alone (a first return: role NEW, not decided, groups 9-10 follow; a
+ * correction: role CORRECTION, likewise), or stand beside another
+ * (conflict). 0, or -1 with e. */
 int ct_history_decide(ct_db *db, const ct_pc_state *st, const pr_return *r,
                       const uint8_t content[PR_HASH_BYTES], ct_hist *h, ct_err *e);
+
+/* Calls visit for every excused (precinct, contest) (`central excuse`)
+ * with seq <= as_of (0: all), in (precinct, contest) order. Its status is
+ * `excused` whatever was stored for it. Stops at the first visit that
+ * returns non-zero. 0, or -1 with e. */
+typedef int (*ct_excuse_visit)(void *ctx, const char *precinct, const char *contest, ct_err *e);
+int ct_excuses_each(ct_db *db, int64_t as_of, ct_excuse_visit visit, void *ctx, ct_err *e);
+
+/* Whether the key that signed file was revoked as compromised after the
+ * file was stored (and at or before as_of, 0: now): the `key-compromised`
+ * flag that status and review show on returns stored before such a
+ * revocation, without changing their verdict. 0, or -1 with e. */
+int ct_file_key_compromised(ct_db *db, int64_t file, int64_t as_of, int *yes, ct_err *e);
+
+/* Whether any key was revoked as compromised at or before as_of (0: now):
+ * when none was, no file needs ct_file_key_compromised. 0, or -1 with e. */
+int ct_any_compromised(ct_db *db, int64_t as_of, int *yes, ct_err *e);
 
 #endif

@@ -191,8 +191,12 @@ static void print_redecided(FILE *out, const ct_import_opts *o, const char *name
 /* Is the current decision one DESIGN 7 decides again on key events? */
 static int key_dependent(const ct_stored *s)
 {
+    /* wrong-definition too: a return signed against a version of the
+     * definition central did not have yet (decided again after
+     * `amend-definition`). */
     return s->role == CT_ROLE_REJECTED &&
-           (s->grp == 3 || (s->grp == 5 && ct_codes_has(&s->codes, "key-precinct-mismatch")));
+           (s->grp == 3 || (s->grp == 5 && ct_codes_has(&s->codes, "key-precinct-mismatch")) ||
+            (s->grp == 4 && ct_codes_has(&s->codes, "wrong-definition")));
 }
 
 /* Decides file again in its own transaction; records a new decision only
@@ -286,17 +290,22 @@ out:
 }
 
 /* Appends to l the files whose column `which` (0: supersedes = blob,
- * 1: key_id = text) matches, in storage order. */
+ * 1: key_id = text) matches, or (2, match unused) whose newest decision is
+ * a wrong-definition rejection, in storage order. */
 static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_err *e)
 {
     static const char by_pred[] = "SELECT id FROM files WHERE supersedes = ?1 ORDER BY id";
     static const char by_key[] = "SELECT id FROM files WHERE key_id = ?1 ORDER BY id";
+    static const char by_def[] =
+        "SELECT d.file FROM decisions d WHERE d.grp = 4 AND d.codes LIKE '%wrong-definition%'"
+        " AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.file = d.file) ORDER BY d.file";
     sqlite3_stmt *s = NULL;
     int rc = -1, step, b;
 
-    if (ct_db_prepare(db, which == 0 ? by_pred : by_key, &s, e) != 0)
+    if (ct_db_prepare(db, which == 0 ? by_pred : which == 1 ? by_key : by_def, &s, e) != 0)
         goto out;
-    b = which == 0 ? ct_bind_blob(s, 1, match, PR_HASH_BYTES) : ct_bind_text(s, 1, match);
+    b = which == 0 ? ct_bind_blob(s, 1, match, PR_HASH_BYTES)
+                   : which == 1 ? ct_bind_text(s, 1, match) : SQLITE_OK;
     if (b != SQLITE_OK) {
         ct_db_error(db, e, NULL);
         goto out;
@@ -317,8 +326,9 @@ out:
     return rc;
 }
 
-int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_import_opts *o,
-                FILE *out, ct_err *e)
+/* ct_redecide with the candidates chosen by select_files(which, match). */
+static int redecide(ct_db *db, const uint8_t *stored, int which, const void *match,
+                    const ct_import_opts *o, FILE *out, ct_err *e)
 {
     idlist todo = {0, 0, NULL}, waiting = {0, 0, NULL};
     ct_item_result res;
@@ -327,10 +337,11 @@ int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_i
     int changed, rc = -1;
 
     /* todo holds files whose change may release others; start with the
-     * key's rejections (decided again themselves) or the stored file. */
-    if (key_id != NULL) {
+     * state-dependent rejections (decided again themselves) or the stored
+     * file. */
+    if (match != NULL || which == 2) {
         idlist cands = {0, 0, NULL};
-        if (select_files(db, 1, key_id, &cands, e) != 0) {
+        if (select_files(db, which, match, &cands, e) != 0) {
             free(cands.v);
             goto out;
         }
@@ -392,6 +403,17 @@ out:
     free(todo.v);
     free(waiting.v);
     return rc;
+}
+
+int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_import_opts *o,
+                FILE *out, ct_err *e)
+{
+    return redecide(db, stored, 1, key_id, o, out, e);
+}
+
+int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e)
+{
+    return redecide(db, NULL, 2, NULL, o, out, e);
 }
 
 /* ---- walking the inputs --------------------------------------------- */
@@ -724,4 +746,30 @@ int ct_import_paths(ct_db *db, const char *const *paths, size_t n, const ct_impo
         }
     }
     return code;
+}
+
+/* `central import --qr` (qr.c): bytes read from a QR code go down the same
+ * path as a file named on the command line, under the image's name. */
+int ct_import_bytes(ct_db *db, const char *name, const uint8_t *bytes, size_t len,
+                    const ct_import_opts *o, FILE *out, FILE *err, int *code, ct_err *e)
+{
+    ct_input in;
+    int rc = -1;
+
+    memset(&in, 0, sizeof in);
+    in.len = len < CT_KEEP_MAX ? len : CT_KEEP_MAX;
+    in.name = strdup(name);
+    in.bytes = malloc(in.len + 1);
+    if (in.name == NULL || in.bytes == NULL) {
+        ct_err_set(e, CT_EXIT_IO, name, "out of memory");
+        goto out;
+    }
+    memcpy(in.bytes, bytes, in.len);
+    in.bytes[in.len] = 0;
+    in.size = len;
+    pr_hash(in.hash, bytes, len);
+    rc = handle(db, &in, 0, o, out, err, code, e);
+out:
+    ct_input_free(&in);
+    return rc;
 }

@@ -58,6 +58,17 @@ int ct_import_paths(ct_db *db, const char *const *paths, size_t n, const ct_impo
 int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_import_opts *o,
                 FILE *out, ct_err *e);
 
+/* The same for returns rejected as wrong-definition (after a definition
+ * amendment: they may name the version just stored). 0, or -1 with e. */
+int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e);
+
+/* Imports bytes[0..len) exactly as a file named name given on the command
+ * line (secret-key refusal, verdict, item line, deciding again), raising
+ * *code (DESIGN 11). For `central import --qr`. 0, or -1 with e on a
+ * database error. */
+int ct_import_bytes(ct_db *db, const char *name, const uint8_t *bytes, size_t len,
+                    const ct_import_opts *o, FILE *out, FILE *err, int *code, ct_err *e);
+
 /* Prints an item line (text or JSON) for name. */
 void ct_print_item(FILE *out, const ct_import_opts *o, const char *name, const ct_item_result *r);
 

@@ -1,7 +1,7 @@
 /*
  * status.c: `central status`: exactly one status per expected (precinct,
- * contest) of the definition, a summary per contest and the totals, named
- * by the event they were computed at.
+ * contest) of the definition, grouped by area, a summary per contest, per
+ * area and in total, named by the event they were computed at.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +10,22 @@
 #include "commands.h"
 #include "ct.h"
 #include "db.h"
+#include "history.h"
 #include "jsonout.h"
 #include "report.h"
 
 static const char status_usage[] =
     "usage: central status --db DB [--json] [--as-of SEQ] [--fail-incomplete]\n";
 static const char status_help[] =
-    "Prints the status of every (precinct, contest) of the definition: in-tally,\n"
-    "held, conflict, rejected-only or missing; then counts per contest and in\n"
-    "total, and the event sequence number and head hash they were computed at.\n"
+    "Prints the status of every (precinct, contest) of the definition, grouped by\n"
+    "area: in-tally, held, conflict, rejected-only, missing or excused (a return\n"
+    "whose key was revoked as compromised after it came is marked key-compromised);\n"
+    "then counts per contest, in total and per area (with its sub-areas); then the\n"
+    "reports turnout-outlier and registered-differs-across-contests\n"
+    "(docs/DEFINITION.md, \"Reports\"); and the event sequence number and head\n"
+    "hash they were computed at.\n"
     "--as-of SEQ computes them as they were after event SEQ. --fail-incomplete\n"
-    "exits 1 when anything is not in the tally.\n";
+    "exits 1 when anything is neither in the tally nor excused.\n";
 
 /* Width of a summary column: its heading, at least 8. */
 static size_t colw(const char *heading)
@@ -48,11 +53,82 @@ static void print_counts_row(FILE *out, const char *label, size_t lw, size_t exp
     fputc('\n', out);
 }
 
-static void print_text(FILE *out, const cm_definition *def, const ct_report *r)
+/* Reports that are never verdicts (DESIGN 7): one line each. */
+static void print_notes_text(FILE *out, const cm_definition *def, const ct_note *notes, size_t n)
 {
-    size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), i, c, s;
+    size_t i;
+
+    fprintf(out, "\nreports: %zu\n", n);
+    for (i = 0; i < n; i++)
+        fprintf(out, "%s %s %s %s\n", ct_note_name(notes[i].kind), def->precincts[notes[i].precinct].id,
+                def->contests[notes[i].contest].id, notes[i].detail);
+}
+
+static json_t *notes_json(const cm_definition *def, const ct_note *notes, size_t n)
+{
+    json_t *a = json_array(), *o;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        o = json_object();
+        json_object_set_new(o, "report", json_string(ct_note_name(notes[i].kind)));
+        json_object_set_new(o, "precinct", json_string(def->precincts[notes[i].precinct].id));
+        json_object_set_new(o, "contest", json_string(def->contests[notes[i].contest].id));
+        json_object_set_new(o, "detail", ct_json_text(notes[i].detail));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* Is area a in the subtree of area top (a itself included)? */
+static int under(const cm_definition *def, size_t a, size_t top)
+{
+    size_t steps;
+    int yes = 0;
+
+    for (steps = 0; !yes && a < def->n_areas && steps <= def->n_areas; steps++) {
+        yes = a == top;
+        a = def->areas[a].parent;
+    }
+    return yes;
+}
+
+static size_t root_area(const cm_definition *def)
+{
+    size_t i, root = 0;
+
+    for (i = 0; i < def->n_areas; i++)
+        if (def->areas[i].parent == (size_t)-1)
+            root = i;
+    return root;
+}
+
+/* Counts per status of the rows of precincts in area top's subtree. */
+static size_t area_counts(const cm_definition *def, const ct_report *r, size_t top, size_t *by)
+{
+    size_t i, expected = 0;
+
+    memset(by, 0, CT_ST_COUNT * sizeof *by);
+    for (i = 0; i < r->n; i++) {
+        if (under(def, def->precincts[r->rows[i].precinct].area, top)) {
+            by[r->rows[i].status]++;
+            expected++;
+        }
+    }
+    return expected;
+}
+
+/* Rows grouped by area, in the tree's depth-first order (DESIGN 7: each
+ * (precinct, contest) in exactly one status, per area); a precinct's rows
+ * come under its own area. flags[i]: row i's head was signed by a key
+ * revoked as compromised after it came (key-compromised). */
+static void print_text(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
+                       const ct_note *notes, size_t n_notes, const size_t *order,
+                       const size_t *depth, size_t n_order)
+{
+    size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), wa, i, c, s, k;
     size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, all = 0;
-    char hex[PR_HASH_HEX + 1], rev[32];
+    char hex[PR_HASH_HEX + 1], rev[32], label[PR_ID_MAX + 2 * 64 + 1], name[PR_NAME_MAX * 4 + 1];
 
     memset(total, 0, sizeof total);
     for (i = 0; i < r->n; i++) {
@@ -65,30 +141,38 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r)
         if (strlen(ct_status_name(row->status)) > ws)
             ws = strlen(ct_status_name(row->status));
     }
+    fputs("  ", out);
     ct_pad(out, "precinct", wp);
     fputs("  ", out);
     ct_pad(out, "contest", wc);
     fputs("  ", out);
     ct_pad(out, "status", ws);
     fputs("  revision  return\n", out);
-    for (i = 0; i < r->n; i++) {
-        const ct_pc_row *row = &r->rows[i];
-        ct_pad(out, def->precincts[row->precinct].id, wp);
-        fputs("  ", out);
-        ct_pad(out, def->contests[row->contest].id, wc);
-        fputs("  ", out);
-        if (row->has_head) {
-            ct_pad(out, ct_status_name(row->status), ws);
-            ct_hex(hex, row->hash, PR_HASH_BYTES);
-            snprintf(rev, sizeof rev, "%llu", (unsigned long long)row->revision);
+    for (k = 0; k < n_order; k++) {
+        ct_display(def->areas[order[k]].name, name, sizeof name);
+        fprintf(out, "area %s (%s)\n", def->areas[order[k]].id, name);
+        for (i = 0; i < r->n; i++) {
+            const ct_pc_row *row = &r->rows[i];
+            if (def->precincts[row->precinct].area != order[k])
+                continue;
             fputs("  ", out);
-            ct_rpad(out, rev, 8);
-            fprintf(out, "  %.16s\n", hex);
-        } else {
-            fprintf(out, "%s\n", ct_status_name(row->status));
+            ct_pad(out, def->precincts[row->precinct].id, wp);
+            fputs("  ", out);
+            ct_pad(out, def->contests[row->contest].id, wc);
+            fputs("  ", out);
+            if (row->has_head) {
+                ct_pad(out, ct_status_name(row->status), ws);
+                ct_hex(hex, row->hash, PR_HASH_BYTES);
+                snprintf(rev, sizeof rev, "%llu", (unsigned long long)row->revision);
+                fputs("  ", out);
+                ct_rpad(out, rev, 8);
+                fprintf(out, "  %.16s%s\n", hex, flags[i] ? "  key-compromised" : "");
+            } else {
+                fprintf(out, "%s\n", ct_status_name(row->status));
+            }
+            total[row->status]++;
+            all++;
         }
-        total[row->status]++;
-        all++;
     }
     fputc('\n', out);
     ct_pad(out, "contest", wc);
@@ -111,6 +195,27 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r)
         print_counts_row(out, def->contests[c].id, wc, expected, by);
     }
     print_counts_row(out, "total", wc, all, total);
+    /* Sub-totals per area, each with its whole subtree. */
+    wa = strlen("area");
+    for (k = 0; k < n_order; k++)
+        if (2 * depth[k] + ct_width(def->areas[order[k]].id) > wa)
+            wa = 2 * depth[k] + ct_width(def->areas[order[k]].id);
+    fputc('\n', out);
+    ct_pad(out, "area", wa);
+    fputs("  ", out);
+    ct_rpad(out, "expected", colw("expected"));
+    for (s = 0; s < CT_ST_COUNT; s++) {
+        fputs("  ", out);
+        ct_rpad(out, ct_status_name((ct_status)s), colw(ct_status_name((ct_status)s)));
+    }
+    fputc('\n', out);
+    for (k = 0; k < n_order; k++) {
+        snprintf(label, sizeof label, "%*s%s", (int)(2 * (depth[k] < 64 ? depth[k] : 64)), "",
+                 def->areas[order[k]].id);
+        expected = area_counts(def, r, order[k], by);
+        print_counts_row(out, label, wa, expected, by);
+    }
+    print_notes_text(out, def, notes, n_notes);
     ct_hex(hex, r->head, PR_HASH_BYTES);
     fprintf(out, "\nas of event %lld, head %s\n", (long long)r->seq, hex);
 }
@@ -126,9 +231,13 @@ static json_t *counts_json(size_t expected, const size_t *by)
     return j;
 }
 
-static void print_json(FILE *out, const cm_definition *def, const ct_report *r)
+static void print_json(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
+                       const ct_note *notes, size_t n_notes, const size_t *order,
+                       const size_t *depth, size_t n_order)
 {
-    json_t *root = json_object(), *rows = json_array(), *contests = json_array(), *o;
+    json_t *root = json_object(), *rows = json_array(), *contests = json_array(),
+           *areas = json_array(), *o;
+    size_t k;
     size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, i, c;
     char hex[PR_HASH_HEX + 1];
 
@@ -144,7 +253,13 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r)
         o = json_object();
         json_object_set_new(o, "precinct", json_string(def->precincts[row->precinct].id));
         json_object_set_new(o, "contest", json_string(def->contests[row->contest].id));
+        json_object_set_new(o, "area", json_string(def->areas[def->precincts[row->precinct].area].id));
         json_object_set_new(o, "status", json_string(ct_status_name(row->status)));
+        if (flags[i]) {
+            json_t *f = json_array();
+            json_array_append_new(f, json_string("key-compromised"));
+            json_object_set_new(o, "flags", f);
+        }
         if (row->has_head) {
             ct_hex(hex, row->hash, PR_HASH_BYTES);
             json_object_set_new(o, "revision", ct_json_count(row->revision));
@@ -167,9 +282,21 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r)
         json_object_set_new(o, "contest", json_string(def->contests[c].id));
         json_array_append_new(contests, o);
     }
+    /* Sub-totals per area, each with its whole subtree, in tree order. */
+    for (k = 0; k < n_order; k++) {
+        size_t pa = def->areas[order[k]].parent;
+        expected = area_counts(def, r, order[k], by);
+        o = counts_json(expected, by);
+        json_object_set_new(o, "area", json_string(def->areas[order[k]].id));
+        json_object_set_new(o, "parent", pa < def->n_areas ? json_string(def->areas[pa].id) : json_null());
+        json_object_set_new(o, "depth", json_integer((json_int_t)depth[k]));
+        json_array_append_new(areas, o);
+    }
     json_object_set_new(root, "precincts", rows);
     json_object_set_new(root, "contests", contests);
+    json_object_set_new(root, "areas", areas);
     json_object_set_new(root, "totals", counts_json(r->n, total));
+    json_object_set_new(root, "reports", notes_json(def, notes, n_notes));
     ct_json_print(out, root);
     json_decref(root);
 }
@@ -180,12 +307,15 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
                                        {"help", 0}, {NULL, 0}};
     const char *dbpath = NULL, *v;
     long long as_of = 0;
-    int opt, k, json = 0, fail_incomplete = 0, code = CT_EXIT_OK;
+    int opt, k, json = 0, fail_incomplete = 0, any = 0, code = CT_EXIT_OK;
     ct_report r;
     ct_db *db = NULL;
     ct_args a;
     ct_err e;
-    size_t i;
+    ct_note *notes = NULL;
+    int *flags = NULL;
+    size_t *order = NULL, *depth = NULL;
+    size_t i, n_notes = 0, n_order = 0;
 
     memset(&r, 0, sizeof r);
     memset(&e, 0, sizeof e);
@@ -220,20 +350,57 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
         code = ct_usage_error(err, status_usage, "status", "--db DB is required");
         goto out;
     }
-    if (ct_db_open(dbpath, 1, &db, &e) != 0 || ct_report_build(db, (int64_t)as_of, 0, &r, &e) != 0) {
+    /* counts are read back for the reports (turnout-outlier,
+     * registered-differs-across-contests) */
+    if (ct_db_open(dbpath, 1, &db, &e) != 0 || ct_report_build(db, (int64_t)as_of, 1, &r, &e) != 0) {
         ct_err_print(&e, err);
         code = e.code;
         goto out;
     }
+    if (ct_notes_build(db->def, &r, &notes, &n_notes) != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
+    flags = calloc(r.n ? r.n : 1, sizeof *flags);
+    order = calloc(db->def->n_areas ? db->def->n_areas : 1, sizeof *order);
+    depth = calloc(db->def->n_areas ? db->def->n_areas : 1, sizeof *depth);
+    if (flags == NULL || order == NULL || depth == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
+    if (ct_any_compromised(db, r.seq, &any, &e) != 0) {
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
+    for (i = 0; any && i < r.n; i++) {
+        if (r.rows[i].has_head &&
+            ct_file_key_compromised(db, r.rows[i].file, r.seq, &flags[i], &e) != 0) {
+            ct_err_print(&e, err);
+            code = e.code;
+            goto out;
+        }
+    }
+    ct_area_order(db->def, root_area(db->def), order, depth, &n_order);
     if (json)
-        print_json(out, db->def, &r);
+        print_json(out, db->def, &r, flags, notes, n_notes, order, depth, n_order);
     else
-        print_text(out, db->def, &r);
+        print_text(out, db->def, &r, flags, notes, n_notes, order, depth, n_order);
+    /* Excused precincts will never report: they do not make a contest
+     * incomplete. */
     if (fail_incomplete)
         for (i = 0; i < r.n; i++)
-            if (r.rows[i].status != CT_ST_IN_TALLY)
+            if (r.rows[i].status != CT_ST_IN_TALLY && r.rows[i].status != CT_ST_EXCUSED)
                 code = CT_EXIT_FAIL;
 out:
+    free(flags);
+    free(order);
+    free(depth);
+    free(notes);
     ct_report_free(&r);
     ct_db_close(db);
     return code;

@@ -147,11 +147,14 @@ static int insert_decision(ct_db *db, int64_t seq, int64_t file, const ct_decisi
                            const char *codes, ct_err *e)
 {
     static const char sql[] =
-        "INSERT INTO decisions (seq, file, verdict, codes, detail, role, grp, key, pred)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        "INSERT INTO decisions (seq, file, verdict, codes, detail, role, grp, key, pred, holds,"
+        " flags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     sqlite3_stmt *s = NULL;
+    char holds[2048], flags[2048];
     int rc = -1;
 
+    ct_codes_join(&d->holds, holds, sizeof holds);
+    ct_codes_join(&d->flags, flags, sizeof flags);
     if (ct_db_prepare(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, seq) != SQLITE_OK || ct_bind_i64(s, 2, file) != SQLITE_OK ||
@@ -160,7 +163,8 @@ static int insert_decision(ct_db *db, int64_t seq, int64_t file, const ct_decisi
         ct_bind_text(s, 6, ct_role_name(d->role)) != SQLITE_OK ||
         sqlite3_bind_int(s, 7, (int)d->grp) != SQLITE_OK ||
         ct_bind_id_or_null(s, 8, d->key) != SQLITE_OK ||
-        ct_bind_id_or_null(s, 9, d->pred) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+        ct_bind_id_or_null(s, 9, d->pred) != SQLITE_OK || ct_bind_text(s, 10, holds) != SQLITE_OK ||
+        ct_bind_text(s, 11, flags) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
         ct_db_error(db, e, NULL);
         goto out;
     }

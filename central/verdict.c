@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amend.h"
 #include "common/rules.h"
 #include "history.h"
 
@@ -53,12 +54,16 @@ out:
  * (unknown-key, bad-signature, revoked-key) on failure, d->key on success;
  * *revoked_hold is set for a key revoked as lost or retired (a hold, not a
  * rejection: DESIGN 7 "Revocation"). */
-static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, ct_decision *d,
-                     int *revoked_hold, ct_err *e)
+static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_t self,
+                     ct_decision *d, int *revoked_hold, ct_err *e)
 {
     static const char sql_keys[] = "SELECT id, pk FROM keys WHERE key_id = ?1 ORDER BY id";
+    /* Only revocations recorded before the file was stored (a new file:
+     * all of them). */
     static const char sql_rev[] =
-        "SELECT reason FROM revocations WHERE key = ?1 ORDER BY seq DESC LIMIT 1";
+        "SELECT reason FROM revocations WHERE key = ?1"
+        " AND (?2 = 0 OR seq < (SELECT seq FROM files WHERE id = ?2))"
+        " ORDER BY seq DESC LIMIT 1";
     sqlite3_stmt *s = NULL;
     char kid[PR_KEYID_HEX + 1], reason[32];
     uint8_t pk[PR_PK_BYTES];
@@ -95,7 +100,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, ct_dec
     } else {
         if (ct_db_prepare(db, sql_rev, &s, e) != 0)
             goto out;
-        if (ct_bind_i64(s, 1, d->key) != SQLITE_OK) {
+        if (ct_bind_i64(s, 1, d->key) != SQLITE_OK || ct_bind_i64(s, 2, self) != SQLITE_OK) {
             ct_db_error(db, e, NULL);
             goto out;
         }
@@ -119,55 +124,72 @@ out:
     return rc;
 }
 
-static void take_findings(ct_decision *d, const cm_findings *f)
+static void take_findings(ct_codes *codes, char *detail, size_t dlen, const cm_findings *f)
 {
     size_t i;
 
     for (i = 0; i < f->n; i++)
-        ct_codes_add(&d->codes, f->codes[i]);
-    if (d->detail[0] == '\0')
-        snprintf(d->detail, sizeof d->detail, "%s", f->detail);
+        ct_codes_add(codes, f->codes[i]);
+    if (detail[0] == '\0' && f->n > 0)
+        snprintf(detail, dlen, "%s", f->detail);
 }
 
-/* Groups 9 and 10 for a return group 8 let through (role NEW or
- * CORRECTION). */
+/* Groups 9 and 10 for a return that stands, into d->holds and d->flags,
+ * with the first hold's and the first flag's explanations in hold_detail
+ * and flag_detail (each hlen bytes). */
 static void review(ct_db *db, const pr_return *r, const ct_hist *h, const key_precincts *kp,
-                   int revoked_hold, int64_t now, ct_decision *d)
+                   int revoked_hold, int64_t now, ct_decision *d, char *hold_detail,
+                   char *flag_detail, size_t hlen)
 {
     cm_findings holds, flags;
 
     memset(&holds, 0, sizeof holds);
     memset(&flags, 0, sizeof flags);
     cm_review_return(db->def, r, &holds, &flags);
-    take_findings(d, &holds);
-    if (revoked_hold)
-        ct_codes_add(&d->codes, "revoked-key");
+    take_findings(&d->holds, hold_detail, hlen, &holds);
+    if (revoked_hold) {
+        ct_codes_add(&d->holds, "revoked-key");
+        if (hold_detail[0] == '\0')
+            snprintf(hold_detail, hlen, "the key was revoked (lost or retired) before this file came");
+    }
     /* DESIGN 7: a correction is held when its key differs from its
      * predecessor's or when the definition holds every correction. */
-    if (h->role == CT_ROLE_CORRECTION &&
+    if (h->pred != 0 &&
         (db->def->tol.hold_corrections || (h->pred_key != 0 && h->pred_key != d->key))) {
-        ct_codes_add(&d->codes, "correction-review");
-        if (d->detail[0] == '\0')
-            snprintf(d->detail, sizeof d->detail, "%s",
+        ct_codes_add(&d->holds, "correction-review");
+        if (hold_detail[0] == '\0')
+            snprintf(hold_detail, hlen, "%s",
                      db->def->tol.hold_corrections ? "the definition holds corrections"
                                                    : "signed by another key than its predecessor");
     }
-    if (d->codes.n > 0) {
-        d->verdict = CT_HELD;
-        d->grp = 9;
-        goto out;
-    }
-    take_findings(d, &flags);
+    take_findings(&d->flags, flag_detail, hlen, &flags);
     /* An operator key (enrolled for several precincts) is a commission
      * typing paper protocols in (DESIGN 7 "Keys per precinct"). */
     if (kp->n > 1)
-        ct_codes_add(&d->codes, "entered-centrally");
+        ct_codes_add(&d->flags, "entered-centrally");
     if (r->signed_at > now + CT_FUTURE_SLACK_S)
-        ct_codes_add(&d->codes, "signed-in-future");
+        ct_codes_add(&d->flags, "signed-in-future");
     if (h->resolves_conflict)
-        ct_codes_add(&d->codes, "conflict-resolved-by-station");
-    if (d->codes.n > 0)
+        ct_codes_add(&d->flags, "conflict-resolved-by-station");
+}
+
+/* The verdict of a return group 8 let through (role NEW or CORRECTION):
+ * held by group 9, else its group 10 flags. */
+static void review_verdict(const ct_hist *h, ct_decision *d, const char *hold_detail,
+                           const char *flag_detail)
+{
+    if (d->holds.n > 0) {
+        d->verdict = CT_HELD;
+        d->grp = 9;
+        d->codes = d->holds;
+        snprintf(d->detail, sizeof d->detail, "%s", hold_detail);
+        goto out;
+    }
+    d->codes = d->flags;
+    if (d->codes.n > 0) {
         d->grp = 10;
+        snprintf(d->detail, sizeof d->detail, "%s", flag_detail);
+    }
     /* A correction keeps the verdict `corrected` with its flags listed: the
      * verdict says it replaced its predecessor, the codes say what to look
      * at. A first return with flags is `flagged`. */
@@ -184,11 +206,13 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
               int64_t now, pr_return *r, ct_decision *d, ct_err *e)
 {
     key_precincts *kp = NULL;
+    pr_return *same_ballot = NULL;
     cm_check_ctx ctx;
     cm_findings f;
     ct_pc_state st;
     ct_hist h;
     pr_diag diag;
+    char hold_detail[256] = "", flag_detail[256] = "";
     int revoked_hold = 0, rc = -1;
 
     memset(d, 0, sizeof *d);
@@ -223,7 +247,7 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
         goto out;
     }
     /* Group 3. */
-    if (check_key(db, bytes, r, d, &revoked_hold, e) != 0)
+    if (check_key(db, bytes, r, self, d, &revoked_hold, e) != 0)
         goto out;
     if (d->codes.n > 0) {
         d->grp = 3;
@@ -243,9 +267,24 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     ctx.mode = db->mode;
     ctx.key_precincts = kp->ptr;
     ctx.n_key_precincts = kp->n;
-    if (cm_check_return(db->def, r, &ctx, &f) != 0) {
+    /* DESIGN 6: signed against an earlier version whose ballot part for
+     * this contest and precinct is unchanged, it is judged as if signed
+     * against the newest (a copy with that hash; the file is untouched). */
+    if (memcmp(r->definition, db->def_hash, PR_HASH_BYTES) != 0) {
+        const cm_definition *old = ct_db_version(db, r->definition);
+        if (old != NULL && ct_ballot_part_same(old, db->def, r->contest, r->precinct)) {
+            same_ballot = malloc(sizeof *same_ballot);
+            if (same_ballot == NULL) {
+                ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+                goto out;
+            }
+            *same_ballot = *r;
+            memcpy(same_ballot->definition, db->def_hash, PR_HASH_BYTES);
+        }
+    }
+    if (cm_check_return(db->def, same_ballot != NULL ? same_ballot : r, &ctx, &f) != 0) {
         d->grp = f.group;
-        take_findings(d, &f);
+        take_findings(&d->codes, d->detail, sizeof d->detail, &f);
         if (d->codes.n == 0)
             ct_codes_add(&d->codes, "rejected");
         rc = 0;
@@ -257,6 +296,10 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
         goto out;
     d->role = h.role;
     d->pred = h.pred;
+    /* Groups 9 and 10, for every return that stands (stored with the
+     * decision even when group 8 decides the verdict). */
+    if (ct_role_standing(h.role))
+        review(db, r, &h, kp, revoked_hold, now, d, hold_detail, flag_detail, sizeof hold_detail);
     if (h.decided) {
         snprintf(d->detail, sizeof d->detail, "%s", h.detail);
         d->grp = 8;
@@ -265,11 +308,11 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
         rc = 0;
         goto out;
     }
-    /* Groups 9 and 10. */
-    review(db, r, &h, kp, revoked_hold, now, d);
+    review_verdict(&h, d, hold_detail, flag_detail);
     rc = 0;
 out:
     ct_pc_free(&st);
+    free(same_ballot);
     free(kp);
     return rc;
 }

@@ -29,11 +29,16 @@ typedef struct ct_decision {
     int64_t key;                    /* keys.id whose signature verified, 0 none */
     int64_t pred;                   /* predecessor files.id, 0 none */
     uint8_t content[PR_HASH_BYTES]; /* content hash, when parsed */
+    ct_codes holds;                 /* group 9 as found for a return that stands,
+                                     * whatever its verdict (history.h) */
+    ct_codes flags;                 /* group 10, likewise */
 } ct_decision;
 
 /* Decides the file bytes[0..len) (oversize != 0: the first 64 KiB + 1 of a
  * larger file). self is the file's own id when deciding it again (0 for a
- * new file), so its own earlier decisions are not its history. now is the
+ * new file), so its own earlier decisions are not its history, and so a
+ * revocation recorded after the file was stored does not apply to it
+ * (DESIGN 7 "Revocation": its effect follows event order). now is the
  * decision time. r is scratch space for the parsed return (about 20 KiB:
  * the caller allocates it). 0, or -1 with e on a database error. */
 int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t self,

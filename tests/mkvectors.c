@@ -179,6 +179,9 @@ int main(int argc, char **argv)
     station("station-p2", "p2");
     station("station-p3", "p3");
     station("stranger", "p1");
+    /* A second key of p2, revoked as compromised before its return comes
+     * (tests/cli/vectors.sh): `revoked-key`. */
+    station("station-p2b", "p2");
 
     /* Good returns. */
     mayor_p1(&r);
@@ -206,6 +209,19 @@ int main(int argc, char **argv)
         r.n_votes = 2;
         memcpy(r.votes, v3, sizeof v3);
         sign_write(&r, "station-p3", "good-p3-council-south.return");
+    }
+    /* Group 3, revoked-key: p2's counts signed by its second key, which the
+     * commission revokes as compromised before this file arrives. */
+    {
+        static const pr_item c2[] = {
+            {"registered", 800}, {"issued", 500}, {"cast-portable", 0}, {"cast-stationary", 498},
+            {"ballots-cast", 498}, {"invalid", 8}, {"against-all", 0}};
+        static const pr_item v2[] = {{"alice", 200}, {"bob", 250}, {"carol", 40}};
+        mayor_p1(&r);
+        strcpy(r.precinct, "p2");
+        memcpy(r.counts, c2, sizeof c2);
+        memcpy(r.votes, v2, sizeof v2);
+        sign_write(&r, "station-p2b", "neg-revoked-key.return");
     }
     /* The same counts re-signed a minute later: `duplicate`, `resigned`. */
     mayor_p1(&r);

@@ -75,7 +75,69 @@ static const char fx_definition[] =
     "  ]\n"
     "}\n";
 
-#define FX_STATIONS 4 /* 0: p1, 1: p2, 2: p3, 3: a second key for p1 */
+/* A larger election for history, review and order tests: the same
+ * contests and candidates (so fx_make builds its returns), twelve precincts
+ * in an area tree land > north, south > harbour. p9 ("Precinct 9") has a
+ * roll of 5000; p3 has no roll. */
+static const char fx_definition_areas[] =
+    "{\n"
+    "  \"format\": \"election-definition/1\",\n"
+    "  \"id\": \"t-2026\",\n"
+    "  \"name\": \"Test election with areas\",\n"
+    "  \"date\": \"2026-03-15\",\n"
+    "  \"parties\": [\n"
+    "    {\"id\": \"red\", \"name\": \"Red Party\", \"abbreviation\": \"R\", \"colour\": \"cc0000\"},\n"
+    "    {\"id\": \"blue\", \"name\": \"Blue Party\", \"abbreviation\": \"B\", \"colour\": null}\n"
+    "  ],\n"
+    "  \"areas\": [\n"
+    "    {\"id\": \"land\", \"name\": \"Land\", \"parent\": null, \"close\": \"2026-03-15T17:00:00Z\"},\n"
+    "    {\"id\": \"north\", \"name\": \"North\", \"parent\": \"land\", \"close\": null},\n"
+    "    {\"id\": \"south\", \"name\": \"South\", \"parent\": \"land\", \"close\": null},\n"
+    "    {\"id\": \"harbour\", \"name\": \"Harbour\", \"parent\": \"south\", \"close\": null}\n"
+    "  ],\n"
+    "  \"protocols\": [\n"
+    "    {\"id\": \"aa\", \"lines\": [\n"
+    "      {\"id\": \"registered\", \"name\": \"Voters on the list\"},\n"
+    "      {\"id\": \"ballots-cast\", \"name\": \"Ballots cast\"},\n"
+    "      {\"id\": \"invalid\", \"name\": \"Invalid ballots\"},\n"
+    "      {\"id\": \"against-all\", \"name\": \"Against all\"}], \"rules\": []},\n"
+    "    {\"id\": \"plain\", \"lines\": [\n"
+    "      {\"id\": \"registered\", \"name\": \"Voters on the list\"},\n"
+    "      {\"id\": \"ballots-cast\", \"name\": \"Ballots cast\"},\n"
+    "      {\"id\": \"invalid\", \"name\": \"Invalid ballots\"}], \"rules\": []}\n"
+    "  ],\n"
+    "  \"contests\": [\n"
+    "    {\"id\": \"mayor\", \"name\": \"Mayor\", \"area\": \"land\", \"protocol\": \"aa\",\n"
+    "     \"against_all\": true, \"outcome\": \"plurality\", \"candidates\": [\n"
+    "       {\"id\": \"alice\", \"name\": \"Alice A\", \"party\": \"red\"},\n"
+    "       {\"id\": \"bob\", \"name\": \"Bob B\", \"party\": \"blue\"},\n"
+    "       {\"id\": \"carol\", \"name\": \"Carol C\", \"party\": null}]},\n"
+    "    {\"id\": \"gov\", \"name\": \"Governor\", \"area\": \"land\", \"protocol\": \"plain\",\n"
+    "     \"against_all\": false, \"outcome\": \"majority\", \"candidates\": [\n"
+    "       {\"id\": \"dan\", \"name\": \"Dan Example\", \"party\": \"red\"},\n"
+    "       {\"id\": \"eve\", \"name\": \"Eve Example\", \"party\": \"blue\"},\n"
+    "       {\"id\": \"fay\", \"name\": \"Fay Example\", \"party\": null}]}\n"
+    "  ],\n"
+    "  \"precincts\": [\n"
+    "    {\"id\": \"p1\", \"name\": \"Precinct 1\", \"area\": \"north\", \"contests\": [\"mayor\", \"gov\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p2\", \"name\": \"Precinct 2\", \"area\": \"north\", \"contests\": [\"mayor\", \"gov\"], \"registered\": 800},\n"
+    "    {\"id\": \"p3\", \"name\": \"Precinct 3\", \"area\": \"north\", \"contests\": [\"mayor\"], \"registered\": null},\n"
+    "    {\"id\": \"p4\", \"name\": \"Precinct 4\", \"area\": \"south\", \"contests\": [\"mayor\", \"gov\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p5\", \"name\": \"Precinct 5\", \"area\": \"south\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p6\", \"name\": \"Precinct 6\", \"area\": \"south\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p7\", \"name\": \"Precinct 7\", \"area\": \"harbour\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p8\", \"name\": \"Precinct 8\", \"area\": \"harbour\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p9\", \"name\": \"Precinct 9\", \"area\": \"harbour\", \"contests\": [\"mayor\"], \"registered\": 5000},\n"
+    "    {\"id\": \"p10\", \"name\": \"Precinct 10\", \"area\": \"north\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p11\", \"name\": \"Precinct 11\", \"area\": \"north\", \"contests\": [\"mayor\"], \"registered\": 1000},\n"
+    "    {\"id\": \"p12\", \"name\": \"Precinct 12\", \"area\": \"south\", \"contests\": [\"mayor\"], \"registered\": 1000}\n"
+    "  ]\n"
+    "}\n";
+
+/* Station keys. With fx_setup: 0: p1, 1: p2, 2: p3 enrolled, 3: a second
+ * key for p1 (made, not enrolled). With fx_setup_areas: key i is enrolled
+ * for precinct p(i+1), i < 12; 12..19 are made, not enrolled. */
+#define FX_STATIONS 20
 
 typedef struct fx {
     char dir[256];
@@ -323,20 +385,22 @@ static inline void fx_rm(const char *path)
     }
 }
 
-/* cmocka setup: folder, keys, signed definition, database, three station
- * keys enrolled for p1, p2, p3 (the fourth key is made, not enrolled). */
-static inline int fx_setup(void **state)
+/* The setup shared by fx_setup and fx_setup_areas: folder (under base),
+ * keys, the signed definition def, a database, and stations 0..n_enrol-1
+ * enrolled for p1..p(n_enrol) (requests st<i>.req in the folder). */
+static inline int fx_setup_def(void **state, const char *base, const char *def, int n_enrol)
 {
     fx *f = calloc(1, sizeof *f);
-    static const char *const pc[3] = {"p1", "p2", "p3"};
     pr_buf b;
-    char *out = NULL;
-    int i;
+    char *out = NULL, *argv[FX_STATIONS + 8];
+    char paths[FX_STATIONS][32];
+    int i, argc = 0;
+    size_t deflen = strlen(def);
 
     assert_non_null(f);
     assert_int_equal(pr_init(), 0);
     assert_non_null(getcwd(f->cwd, sizeof f->cwd));
-    snprintf(f->dir, sizeof f->dir, "/tmp/central-test.XXXXXX");
+    snprintf(f->dir, sizeof f->dir, "%s/central-test.XXXXXX", base);
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(chdir(f->dir), 0);
     assert_int_equal(pr_parse_time("2026-03-15T17:00:00Z", 20, &f->close), 0);
@@ -349,8 +413,8 @@ static inline int fx_setup(void **state)
         uint8_t spk[PR_PK_BYTES];
         crypto_sign_keypair(spk, f->stranger_sk);
     }
-    fx_write("def.json", fx_definition, sizeof fx_definition - 1);
-    pr_hash(f->def_hash, (const uint8_t *)fx_definition, sizeof fx_definition - 1);
+    fx_write("def.json", def, deflen);
+    pr_hash(f->def_hash, (const uint8_t *)def, deflen);
     pr_buf_init(&b, PR_FILE_MAX);
     assert_int_equal(pr_defsig_sign(f->def_hash, f->csk, &b), 0);
     fx_write("def.json.sig", b.data, b.len);
@@ -363,15 +427,43 @@ static inline int fx_setup(void **state)
                             "--commission-pub", "commission.pub", NULL),
                      0);
     free(out);
-    for (i = 0; i < 3; i++) {
-        char path[32];
-        snprintf(path, sizeof path, "st%d.req", i);
-        fx_request(f, i, &pc[i], 1, path);
+    argv[argc++] = (char *)(uintptr_t) "central";
+    argv[argc++] = (char *)(uintptr_t) "enroll";
+    argv[argc++] = (char *)(uintptr_t) "--db";
+    argv[argc++] = (char *)(uintptr_t) "c.db";
+    for (i = 0; i < n_enrol && i < FX_STATIONS; i++) {
+        char pc[16];
+        const char *one = pc;
+        snprintf(pc, sizeof pc, "p%d", i + 1);
+        snprintf(paths[i], sizeof paths[i], "st%d.req", i);
+        fx_request(f, i, &one, 1, paths[i]);
+        argv[argc++] = paths[i];
     }
-    assert_int_equal(fx_cli(&out, NULL, "enroll", "--db", "c.db", "st0.req", "st1.req", "st2.req", NULL), 0);
-    free(out);
+    argv[argc] = NULL;
+    {
+        FILE *fo;
+        size_t ol = 0;
+        fo = open_memstream(&out, &ol);
+        assert_non_null(fo);
+        assert_int_equal(ct_main(argc, argv, fo, stderr), 0);
+        fclose(fo);
+        free(out);
+    }
     *state = f;
     return 0;
+}
+
+/* cmocka setup: folder, keys, signed definition, database, three station
+ * keys enrolled for p1, p2, p3 (the fourth key is made, not enrolled). */
+static inline int fx_setup(void **state)
+{
+    return fx_setup_def(state, "/tmp", fx_definition, 3);
+}
+
+/* The same with fx_definition_areas and twelve stations enrolled. */
+static inline int fx_setup_areas(void **state)
+{
+    return fx_setup_def(state, "/tmp", fx_definition_areas, 12);
 }
 
 static inline int fx_teardown(void **state)
