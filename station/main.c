@@ -3,8 +3,11 @@
  * dispatches to a command, and is the only place that exits. Commands
  * return DESIGN 11 exit codes.
  */
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/codec.h"
 #include "station.h"
@@ -17,6 +20,7 @@ static const char usage[] =
     "  amend    sign a correction of a return\n"
     "  show     print a return readably\n"
     "  verify   check a return's signature with a station public key\n"
+    "  print    the protocol to post: HTML page, QR code PNG or terminal\n"
     "\n"
     "  --version  print the version\n"
     "\n"
@@ -30,13 +34,22 @@ typedef struct command {
 
 static const command commands[] = {
     {"keygen", st_cmd_keygen}, {"record", st_cmd_record}, {"amend", st_cmd_amend},
-    {"show", st_cmd_show},     {"verify", st_cmd_verify},
+    {"show", st_cmd_show},     {"verify", st_cmd_verify}, {"print", st_cmd_print},
 };
 
 int main(int argc, char **argv)
 {
     int rc = ST_USAGE;
 
+    /* Only messages and the character set follow the locale: numbers,
+     * sorting and parsing stay the same everywhere. */
+    (void)setlocale(LC_CTYPE, "");
+    (void)setlocale(LC_MESSAGES, "");
+    const char *localedir = getenv("STATION_LOCALEDIR");
+    if (localedir == NULL || localedir[0] == '\0')
+        localedir = access(ST_LOCALEDIR, R_OK | X_OK) == 0 ? ST_LOCALEDIR : ST_LOCALEDIR_INSTALLED;
+    (void)bindtextdomain(ST_TEXT_DOMAIN, localedir);
+    (void)textdomain(ST_TEXT_DOMAIN);
     if (argc < 2) {
         fputs(usage, stderr);
         goto out;

@@ -26,13 +26,19 @@ static const char record_help[] =
     "Signs this station's counts for contest C as a new return (revision 1).\n"
     "DEF.sig must verify against the commission key pinned in KEY's .pin file,\n"
     "and the precinct must be one pinned there. The counts come from FILE, or\n"
-    "are typed at the terminal, each number twice. The return is checked with\n"
-    "the rules central applies and refused if central would reject it.\n"
+    "are typed at the terminal, each number twice without being shown: the\n"
+    "whole protocol, then the whole protocol again; numbers that differ are\n"
+    "shown side by side and typed again. Derived lines and the protocol's\n"
+    "checks are worked out as soon as their lines are known, and a last screen\n"
+    "with counts, shares and turnout asks before signing. The return is checked\n"
+    "with the rules central applies and refused if central would reject it.\n"
     "\n"
     "  --precinct P       needed when the key is pinned to several precincts\n"
     "  --counts FILE      lines `count <line id> <n>` and `votes <candidate id> <n>`,\n"
     "                     every typed line and candidate once; derived lines are\n"
     "                     computed, never given; `#` comments; LF or CRLF\n"
+    "  --per-line         typed counts: each number twice at once, instead of\n"
+    "                     the whole protocol a second time\n"
     "  --mode test        sign a test-mode return (default: live)\n"
     "  --signed-at TIME   sign with this time (YYYY-MM-DDTHH:MM:SSZ) instead of\n"
     "                     the clock; needed off a terminal when the clock is\n"
@@ -59,6 +65,7 @@ static const char amend_help[] =
 typedef struct sign_job {
     const char *def_path, *key_path, *out_path, *counts_path, *signed_at;
     int passfd;
+    int per_line;                   /* typed entry: each number twice at once */
     pr_mode mode;
     const char *precinct;           /* NULL: the only pinned one (record) */
     const char *contest;
@@ -162,17 +169,20 @@ static void print_findings(const cm_findings *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         if (i == 0 && f->detail[0])
-            fprintf(stderr, "station: refused: %s: %s\n", f->codes[i], f->detail);
+            fprintf(stderr, "station: %s: %s: %s\n", _("refused"), f->codes[i], f->detail);
         else
-            fprintf(stderr, "station: refused: %s\n", f->codes[i]);
+            fprintf(stderr, "station: %s: %s\n", _("refused"), f->codes[i]);
     }
 }
 
+/* what: "hold" or "flag". */
 static void print_notes(const char *what, const cm_findings *f)
 {
+    const char *text = strcmp(what, "hold") == 0 ? _("central will hold this return")
+                                                 : _("central will flag this return");
     for (size_t i = 0; i < f->n; i++)
-        fprintf(stderr, "station: note: central will %s this return: %s%s%s\n", what,
-                f->codes[i], i == 0 && f->detail[0] ? ": " : "", i == 0 ? f->detail : "");
+        fprintf(stderr, "station: %s: %s: %s%s%s\n", _("note"), text, f->codes[i],
+                i == 0 && f->detail[0] ? ": " : "", i == 0 ? f->detail : "");
 }
 
 static int sign_return(const sign_job *job)
@@ -219,7 +229,7 @@ static int sign_return(const sign_job *job)
         goto out;
     }
     if (!job->counts_path && !job->pred && !st_stdin_is_tty()) {
-        st_err("record", "no --counts FILE and standard input is not a terminal to type them");
+        st_err("record", "%s", _("no --counts FILE and standard input is not a terminal to type them"));
         rc = ST_USAGE;
         goto out;
     }
@@ -317,7 +327,7 @@ static int sign_return(const sign_job *job)
         if ((rc = counts_from_predecessor(job->pred, p, c, counts, votes)) != ST_OK)
             goto out;
     } else {
-        if ((rc = st_entry_counts(p, c, counts, votes)) != ST_OK)
+        if ((rc = st_entry_counts(def, ci, pi, job->per_line, counts, votes)) != ST_OK)
             goto out;
     }
     rc = ST_REFUSED;
@@ -367,7 +377,7 @@ static int sign_return(const sign_job *job)
     memset(&f, 0, sizeof f);
     if (cm_check_return(def, r, &ctx, &f) != 0) {
         print_findings(&f);
-        st_err(st_esc(job->out_path, e), "nothing signed: central would reject this return");
+        st_err(st_esc(job->out_path, e), "%s", _("nothing signed: central would reject this return"));
         goto out;
     }
     memset(&holds, 0, sizeof holds);
@@ -395,8 +405,8 @@ static int sign_return(const sign_job *job)
     if (found == 2) {
         if (r->revision == 1)
             st_err(st_esc(journal_path, e),
-                   "precinct %s, contest %s: revision 1 was already signed with other content "
-                   "(line %u); use station amend",
+                   _("precinct %s, contest %s: revision 1 was already signed with other content "
+                     "(line %u); use station amend"),
                    r->precinct, r->contest, jline);
         else
             st_err(st_esc(journal_path, e),
@@ -482,11 +492,13 @@ out:
     return rc;
 }
 
-enum { R_DEF, R_KEY, R_CONTEST, R_PRECINCT, R_COUNTS, R_MODE, R_SIGNED, R_PASSFD, R_OUT, R_N };
+enum { R_DEF, R_KEY, R_CONTEST, R_PRECINCT, R_COUNTS, R_MODE, R_SIGNED, R_PASSFD, R_OUT,
+       R_PERLINE, R_N };
 static const st_optspec record_specs[R_N] = {
     {"definition", 1, 0}, {"key", 1, 0},       {"contest", 1, 0},
     {"precinct", 1, 0},   {"counts", 1, 0},    {"mode", 1, 0},
     {"signed-at", 1, 0},  {"passphrase-fd", 1, 0}, {"out", 1, 0},
+    {"per-line", 0, 0},
 };
 
 int st_cmd_record(int argc, char **argv)
@@ -525,6 +537,12 @@ int st_cmd_record(int argc, char **argv)
     job.signed_at = o.val[R_SIGNED];
     job.precinct = o.val[R_PRECINCT];
     job.contest = o.val[R_CONTEST];
+    job.per_line = o.val[R_PERLINE] != NULL;
+    if (job.per_line && job.counts_path) {
+        st_err("record", "--per-line is for typed counts, not --counts");
+        rc = ST_USAGE;
+        goto out;
+    }
     rc = sign_return(&job);
 out:
     return rc;

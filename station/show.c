@@ -29,19 +29,6 @@ static const char verify_help[] =
 /* Longest name column: longer names still print whole, just unaligned. */
 #define NAME_COL_MAX 36u
 
-/* Display width of a name as st_print_name prints it. */
-static size_t name_width(const char *name)
-{
-    size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            w += 4;
-        else if ((*p & 0xc0) != 0x80)
-            w++;
-    }
-    return w;
-}
-
 static int find_count(const pr_return *r, const char *id, uint64_t *v)
 {
     for (size_t i = 0; i < r->n_counts; i++)
@@ -157,14 +144,14 @@ void st_print_return(FILE *f, const cm_definition *def, const pr_return *r,
     for (size_t i = 0; i < r->n_counts; i++) {
         const cm_line *l = find_line(p, r->counts[i].id);
         idw = strlen(r->counts[i].id) > idw ? strlen(r->counts[i].id) : idw;
-        if (l != NULL && name_width(l->name) > namew)
-            namew = name_width(l->name);
+        if (l != NULL && st_display_width(l->name) > namew)
+            namew = st_display_width(l->name);
     }
     for (size_t i = 0; i < r->n_votes; i++) {
         const cm_candidate *k = find_candidate(c, r->votes[i].id);
         idw = strlen(r->votes[i].id) > idw ? strlen(r->votes[i].id) : idw;
-        if (k != NULL && name_width(k->name) > namew)
-            namew = name_width(k->name);
+        if (k != NULL && st_display_width(k->name) > namew)
+            namew = st_display_width(k->name);
     }
     if (namew > NAME_COL_MAX)
         namew = NAME_COL_MAX;

@@ -11,11 +11,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <libintl.h>
+
 #include "common/definition.h"
 #include "proto/buf.h"
 #include "proto/codec.h"
 #include "proto/limits.h"
 #include "proto/return.h"
+
+/* Messages an official reads go through gettext (catalogues in po/,
+ * text domain "station"); ids, codes and file formats never do. */
+#define _(s) gettext(s)
+#define N_(s) (s)
+#define ST_TEXT_DOMAIN "station"
 
 /* Exit codes (DESIGN 11). */
 enum { ST_OK = 0, ST_REFUSED = 1, ST_USAGE = 2, ST_IO = 3 };
@@ -96,8 +104,17 @@ int64_t st_now(void);
 void st_key_id_hex(const uint8_t id[PR_KEYID_BYTES], char out[PR_KEYID_HEX + 1]);
 
 /* Prints a display name (from the definition) with control bytes escaped,
- * padded with spaces to width characters (UTF-8 aware). */
+ * padded with spaces to width terminal columns (st_display_width). */
 void st_print_name(FILE *f, const char *name, size_t width);
+
+/* Terminal columns name takes as st_print_name prints it: each code point's
+ * utf8proc_charwidth (wide CJK 2, combining marks 0), 4 per escaped control
+ * byte, 4 per byte that is not valid UTF-8. */
+size_t st_display_width(const char *name);
+
+/* 1 when colour may be written to f: f is a terminal, NO_COLOR is unset or
+ * empty (no-color.org) and TERM is not "dumb"; else 0. */
+int st_colour(FILE *f);
 
 /* --- pin file (pin.c) ------------------------------------------------- */
 
@@ -155,11 +172,19 @@ void st_journal_close(st_journal *j);
 /* 1 if standard input is a terminal. */
 int st_stdin_is_tty(void);
 
-/* Asks the official for every typed line and candidate of the contest,
- * each number typed twice without echo, re-asked on mismatch, an empty
- * answer refused. Derived lines are left 0. ST_OK, or ST_REFUSED when input
- * ends (printed). */
-int st_entry_counts(const cm_protocol *p, const cm_contest *c, uint64_t *counts, uint64_t *votes);
+/* Asks the official for every typed line and candidate of contest index
+ * contest at precinct index precinct of def, each number typed twice
+ * without echo: the whole protocol a second time (by_line == 0) or each
+ * number at once (by_line == 1). Mismatches are shown side by side and
+ * typed again; an empty answer is refused (not zero); derived lines are
+ * computed and each control rule (and sum-mismatch) is checked as soon as
+ * its lines are known, a failure shown with its numbers; a last screen
+ * shows counts, shares and turnout and asks `yes` before anything is
+ * signed, or lets the official retype any number. counts (protocol order,
+ * derived lines filled) and votes (candidate order) are the caller's.
+ * ST_OK, or ST_REFUSED when input ends or the official stops (printed). */
+int st_entry_counts(const cm_definition *def, size_t contest, size_t precinct, int by_line,
+                    uint64_t *counts, uint64_t *votes);
 
 /* Asks the official to confirm the station clock `now` or type the time.
  * why names what is odd about the clock. ST_OK with *out, or ST_REFUSED. */
@@ -180,5 +205,6 @@ int st_cmd_record(int argc, char **argv);
 int st_cmd_amend(int argc, char **argv);
 int st_cmd_show(int argc, char **argv);
 int st_cmd_verify(int argc, char **argv);
+int st_cmd_print(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <unistd.h>
+#include <utf8proc.h>
 
 #include "common/fileio.h"
 #include "proto/keys.h"
@@ -273,20 +275,49 @@ void st_key_id_hex(const uint8_t id[PR_KEYID_BYTES], char out[PR_KEYID_HEX + 1])
     pr_hex_encode(out, id, PR_KEYID_BYTES);
 }
 
+size_t st_display_width(const char *name)
+{
+    size_t w = 0, i = 0, n = strlen(name);
+
+    while (i < n) {
+        size_t at = i;
+        long cp = pr_utf8_next(name, n, &i);
+        if (cp < 0) {
+            i = at + 1;
+            w += 4;
+        } else if (cp < 0x20 || cp == 0x7f) {
+            w += 4;
+        } else {
+            int cw = utf8proc_charwidth((utf8proc_int32_t)cp);
+            w += cw > 0 ? (size_t)cw : 0;
+        }
+    }
+    return w;
+}
+
+int st_colour(FILE *f)
+{
+    const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+    return isatty(fileno(f)) && (no == NULL || no[0] == '\0') &&
+           !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
 void st_print_name(FILE *f, const char *name, size_t width)
 {
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        /* Control bytes from a definition must not drive the terminal. */
-        if (*p < 0x20 || *p == 0x7f) {
-            fprintf(f, "\\x%02x", *p);
-            chars += 4;
-            continue;
+    size_t n = strlen(name), i = 0;
+
+    while (i < n) {
+        size_t at = i;
+        long cp = pr_utf8_next(name, n, &i);
+        /* Control bytes and broken UTF-8 from a definition must not drive
+         * the terminal. */
+        if (cp < 0 || cp < 0x20 || cp == 0x7f) {
+            i = at + 1;
+            fprintf(f, "\\x%02x", (unsigned)(unsigned char)name[at]);
+        } else {
+            fwrite(name + at, 1, i - at, f);
         }
-        fputc(*p, f);
-        if ((*p & 0xc0) != 0x80)
-            chars++;
     }
-    for (; chars < width; chars++)
+    for (size_t w = st_display_width(name); w < width; w++)
         fputc(' ', f);
 }

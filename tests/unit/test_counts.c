@@ -257,6 +257,54 @@ static void test_counts_refuses_nul_and_bom(void **state)
     assert_int_equal(diag.line, 1);
 }
 
+/* Published fault 4: counts written as `2.172`, `30.77`, `1,346`, `0.5`,
+ * `-3`, `12%`, `X`, or a line left empty: the station names the line and
+ * refuses; no number is guessed. Each bad value is tried on the fourth line
+ * of an otherwise complete file. */
+static void test_published_fault_4_counts_not_written_as_counts(void **state)
+{
+    static const char *const bad[] = {"2.172", "30.77", "1,346", "0.5", "-3", "12%", "X", ""};
+    char text[512];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text,
+                 "count registered 1000\ncount ballots-cast 815\ncount invalid 15\n"
+                 "count against-all %s\ncount cancelled 5\nvotes alice 430\nvotes bob 300\n"
+                 "votes carol 60\n",
+                 bad[i]);
+        memset(counts, 0xff, sizeof counts);
+        if (parse(text) != -1)
+            fail_msg("\"%s\" was accepted", bad[i]);
+        assert_int_equal(diag.line, 4);
+        assert_non_null(strstr(diag.msg, "against-all"));
+        if (bad[i][0] != '\0')
+            assert_non_null(strstr(diag.msg, bad[i]));
+    }
+    /* the same file with a count there is accepted */
+    snprintf(text, sizeof text,
+             "count registered 1000\ncount ballots-cast 815\ncount invalid 15\n"
+             "count against-all 10\ncount cancelled 5\nvotes alice 430\nvotes bob 300\n"
+             "votes carol 60\n");
+    assert_int_equal(parse(text), 0);
+}
+
+/* Published fault 5: a counts file without ballots-cast is refused;
+ * nothing fills in the sum of the other lines. */
+static void test_published_fault_5_no_ballots_cast_is_not_filled_in(void **state)
+{
+    (void)state;
+    memset(counts, 0, sizeof counts);
+    assert_int_equal(parse("count registered 1000\ncount invalid 15\ncount against-all 10\n"
+                           "count cancelled 5\nvotes alice 430\nvotes bob 300\nvotes carol 60\n"),
+                     -1);
+    assert_int_equal(diag.line, 0);
+    assert_non_null(strstr(diag.msg, "missing count ballots-cast"));
+    /* 15 + 10 + 430 + 300 + 60 = 815 would have been the sum: not guessed */
+    assert_int_equal(counts[1], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +320,8 @@ int main(void)
         cmocka_unit_test_setup(test_counts_refuses_derived_line, setup),
         cmocka_unit_test_setup(test_counts_refuses_duplicate, setup),
         cmocka_unit_test_setup(test_counts_refuses_nul_and_bom, setup),
+        cmocka_unit_test_setup(test_published_fault_4_counts_not_written_as_counts, setup),
+        cmocka_unit_test_setup(test_published_fault_5_no_ballots_cast_is_not_filled_in, setup),
     };
     return cmocka_run_group_tests_name("counts", tests, NULL, NULL);
 }
