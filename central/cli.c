@@ -11,13 +11,14 @@
 #include "ct.h"
 #include "db.h"
 #include "import.h"
+#include "qr.h"
 #include "proto/codec.h"
 
 #ifndef PR_VERSION
 #define PR_VERSION "unknown"
 #endif
 
-static const char import_usage[] = "usage: central import --db DB [--json] PATH...\n";
+static const char import_usage[] = "usage: central import --db DB [--json] [--qr] PATH...\n";
 static const char import_help[] =
     "Verifies, reconciles and stores signed returns. PATH is a file, a folder (read\n"
     "recursively, regular files only, symlinks not followed, in bytewise name order;\n"
@@ -26,7 +27,11 @@ static const char import_help[] =
     "VERDICT NAME [CODES] (or --json: one JSON object per line). Exit 0 when every\n"
     "file is accepted, flagged, corrected or a duplicate of such; 1 when anything\n"
     "was rejected, held, stale or in conflict, or a secret key was given; 3 when an\n"
-    "input could not be read or the database not written.\n";
+    "input could not be read or the database not written.\n"
+    "--qr: every PATH is a PNG or JPEG scan of a printed protocol; the one QR code\n"
+    "in it is imported exactly as a file named PATH. No readable code: `unreadable\n"
+    "PATH no-qr-code` (exit 3); codes of different returns: `refused PATH\n"
+    "several-qr-codes` (exit 1); nothing is stored for either.\n";
 
 static const char main_usage[] =
     "usage: central <command> [options]\n"
@@ -34,17 +39,23 @@ static const char main_usage[] =
 static const char main_help[] =
     "commands:\n"
     "  keygen           create the commission key pair\n"
+    "  define           build an election definition from CSV files\n"
     "  sign-definition  check and sign an election definition (DEF.sig)\n"
     "  init             create a database for a signed definition\n"
     "  enroll           enrol station keys from their enrolment requests\n"
     "  import           verify, reconcile and store signed returns\n"
-    "  status           status of every precinct and contest\n"
+    "  revoke           revoke a station key (lost, retired, compromised)\n"
+    "  status           status of every precinct and contest, per area\n"
+    "  review           holds, conflicts, flags and corrections to look at\n"
+    "  resolve          accept or reject one signed return (a person's decision)\n"
+    "  excuse           record that a precinct will never report\n"
+    "  amend-definition replace the definition by a signed new version\n"
     "  tally            results per contest and nationally\n"
     "`central <command> --help` describes each.\n";
 
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
 {
-    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {NULL, 0}};
+    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {"qr", 0}, {NULL, 0}};
     const char *dbpath = NULL, *v;
     const char **paths = NULL;
     size_t n = 0;
@@ -52,7 +63,7 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
     ct_db *db = NULL;
     ct_args a;
     ct_err e;
-    int opt, k, code = CT_EXIT_OK, stdin_seen = 0;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, qr = 0;
 
     memset(&o, 0, sizeof o);
     memset(&e, 0, sizeof e);
@@ -79,6 +90,8 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
             dbpath = v;
         } else if (opt == 1) {
             o.json = 1;
+        } else if (opt == 3) {
+            qr = 1;
         } else {
             fputs(import_usage, out);
             fputs(import_help, out);
@@ -87,6 +100,10 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
     }
     if (dbpath == NULL || n == 0) {
         code = ct_usage_error(err, import_usage, "import", "--db DB and at least one PATH are required");
+        goto out;
+    }
+    if (qr && stdin_seen) {
+        code = ct_usage_error(err, import_usage, "--qr", "takes image files, not -");
         goto out;
     }
     if (pr_init() != 0) {
@@ -100,7 +117,8 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
         code = e.code;
         goto out;
     }
-    code = ct_import_paths(db, paths, n, &o, out, err);
+    code = qr ? ct_qr_import_paths(db, paths, n, &o, out, err)
+              : ct_import_paths(db, paths, n, &o, out, err);
 out:
     free(paths);
     ct_db_close(db);
@@ -116,7 +134,10 @@ static const command commands[] = {
     {"keygen", ct_cmd_keygen}, {"sign-definition", ct_cmd_sign_definition},
     {"init", ct_cmd_init},     {"enroll", ct_cmd_enroll},
     {"import", ct_cmd_import}, {"status", ct_cmd_status},
-    {"tally", ct_cmd_tally},   {NULL, NULL},
+    {"tally", ct_cmd_tally},   {"revoke", ct_cmd_revoke},
+    {"review", ct_cmd_review}, {"resolve", ct_cmd_resolve},
+    {"excuse", ct_cmd_excuse}, {"define", ct_cmd_define},
+    {"amend-definition", ct_cmd_amend_definition}, {NULL, NULL},
 };
 
 int ct_main(int argc, char **argv, FILE *out, FILE *err)

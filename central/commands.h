@@ -19,6 +19,12 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_define(int argc, char **argv, FILE *out, FILE *err); /* define.c */
+int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_review(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_amend_definition(int argc, char **argv, FILE *out, FILE *err);
 
 /* Prints `central: <what>: <why>` and the command's usage line to err;
  * returns CT_EXIT_USAGE. */

@@ -63,33 +63,93 @@ void ct_contest_sum_free(ct_contest_sum *s);
 uint64_t ct_sum_line(const cm_definition *def, const ct_contest_sum *s, const char *which);
 
 typedef enum {
-    CT_OUT_ELECTED = 0,     /* winners decided */
+    CT_OUT_ELECTED = 0,     /* winners (or, party-list, every seat) decided */
     CT_OUT_TIE,             /* a tie at the last seat (or for a runoff place) */
     CT_OUT_RUNOFF,          /* majority not reached: runoff between `runoff` */
     CT_OUT_AGAINST_ALL,     /* against-all > 0 and >= the leader's votes */
     CT_OUT_NO_CANDIDATES,   /* every candidate withdrawn */
-    CT_OUT_UNSUPPORTED      /* party-list: not yet */
+    CT_OUT_BELOW_THRESHOLD, /* party-list: no list with votes reached the threshold */
+    CT_OUT_OVERFLOW         /* a product passed UINT64_MAX: nothing decided */
 } ct_outcome_kind;
 
 const char *ct_outcome_name(ct_outcome_kind k);
 
+/* DESIGN 8 outcome of one contest. Every array is indexed as its comment
+ * says; all are allocated by ct_outcome_build and freed by ct_outcome_free.
+ *
+ * party-list (docs/DEFINITION.md "Outcomes"): a list passes when
+ * votes x 10000 >= threshold_bp x ballots cast (of the contest's sums);
+ * the seats go to the passing lists by `hare` (largest remainder: quota
+ * is the passing lists' votes / seats; equal remainders go to the list
+ * with more votes) or `dhondt` (highest quotients votes / (s + 1); equal
+ * quotients go to the list with more votes). What is still tied after
+ * that can only be lists with exactly equal votes: those seats are left
+ * undecided (`tied_seats`), kind CT_OUT_TIE, `tied` names the lists. */
 typedef struct ct_outcome {
     ct_outcome_kind kind;
     int incomplete;                 /* some expected precinct is not in the tally:
                                      * kind is then only provisional */
     size_t n_winners;
-    size_t *winners;                /* candidate indexes */
+    size_t *winners;                /* candidate indexes: elected, or lists with
+                                     * at least one seat (most votes first) */
     size_t n_tied;
-    size_t *tied;                   /* candidates tied for the last place */
+    size_t *tied;                   /* candidates tied for the last place(s) */
     size_t n_runoff;
     size_t *runoff;
     size_t n_ranked;
     size_t *ranked;                 /* eligible candidates, most votes first,
                                      * definition order among equals */
+    uint64_t *seats;                /* per candidate: seats decided (0/1 for
+                                     * plurality and majority) */
+    unsigned char *passed;          /* per candidate, party-list: 1 when it
+                                     * reached the threshold (else all 0) */
+    uint64_t tied_seats;            /* seats left undecided by a tie */
 } ct_outcome;
 
 /* DESIGN 8 outcome from the sums. 0, or -1 out of memory. */
 int ct_outcome_build(const cm_definition *def, const ct_contest_sum *s, ct_outcome *o);
 void ct_outcome_free(ct_outcome *o);
+
+/* Roll-ups over the area tree (DESIGN 8): for one contest, the sums of
+ * the rows in each area's subtree, turnout per contest so no voter is
+ * counted twice. On success *out is an array of def->n_areas sums indexed
+ * by area (an area outside the contest has expected == 0); free it with
+ * ct_area_sums_free(*out, def->n_areas). 0, or -1 out of memory. */
+int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t contest,
+                       ct_contest_sum **out);
+void ct_area_sums_free(ct_contest_sum *sums, size_t n);
+
+/* Areas of the subtree of `root` in depth-first order (children in
+ * definition order): order[0..*n) and each one's depth below root. order
+ * and depth must hold def->n_areas entries. */
+void ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n);
+
+/* Reports of DESIGN 7 that are never verdicts (they depend on the whole
+ * tally), computed from a report built with counts. */
+typedef enum { CT_NOTE_TURNOUT_OUTLIER = 0, CT_NOTE_REGISTERED_DIFFERS } ct_note_kind;
+
+/* turnout-outlier: a precinct's turnout, in parts per million (floor of
+ * ballots cast x 10^6 / registered), lies outside median +- K x MAD of the
+ * turnouts of the contest's precincts in the tally that have registered >
+ * 0, when there are at least CT_OUTLIER_MIN_PRECINCTS of them. The median
+ * of an even count is the lower middle value (integers throughout). */
+#define CT_OUTLIER_K 5u
+#define CT_OUTLIER_MIN_PRECINCTS 20u
+
+typedef struct ct_note {
+    ct_note_kind kind;
+    size_t precinct;                /* definition index */
+    size_t contest;                 /* definition index; for registered-differs
+                                     * the first contest that differs */
+    char detail[256];
+} ct_note;
+
+const char *ct_note_name(ct_note_kind k);
+
+/* Builds the notes, in definition order: turnout outliers contest by
+ * contest (precincts in definition order), then registered-differs-across-
+ * contests per precinct. *notes (free with free()) and *n. 0, or -1 out
+ * of memory. */
+int ct_notes_build(const cm_definition *def, const ct_report *r, ct_note **notes, size_t *n);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * tally.c: `central tally`: per contest the sums, shares of ballots cast,
- * turnout, precinct counts and outcome (DESIGN 8), then a national summary
- * of seats and popular vote per party (independents together), as aligned
- * text or JSON, always naming the event it was computed at.
+ * turnout, precinct counts and outcome (DESIGN 8), optionally rolled up over
+ * the area tree or listed per precinct, then a national summary of seats and
+ * popular vote per party (independents together), as aligned text, JSON or
+ * CSV (docs/DEFINITION.md, "Tally output"), always naming the event it was
+ * computed at.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,26 +21,32 @@
 #define NAME_MAX_DISPLAY 1024
 
 static const char tally_usage[] =
-    "usage: central tally --db DB [--contest C] [--by precinct] [--as-of SEQ] [--format text|json]\n";
+    "usage: central tally --db DB [--contest C] [--by precinct|area]... [--as-of SEQ]\n"
+    "                     [--format text|json|csv]\n";
 static const char tally_help[] =
     "Prints the tally of every contest (or only C): votes per candidate with shares\n"
     "of ballots cast, against-all and invalid, every protocol line's sum, registered\n"
     "voters (stations' lines and the roll), turnout, precincts in the tally, held,\n"
     "in conflict and missing, and the outcome; then seats and popular vote per\n"
-    "party. --by precinct adds each precinct's counts, return hash and key id.\n"
-    "--as-of SEQ computes it as it was after event SEQ.\n";
+    "party. --by precinct adds each precinct's counts, return hash and key id;\n"
+    "--by area adds the sums of every area of the contest's subtree (turnout per\n"
+    "contest). --as-of SEQ computes it as it was after event SEQ. --format csv\n"
+    "writes one row per figure (docs/DEFINITION.md, \"Tally output\").\n";
+
+typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV } out_format;
 
 typedef struct opts {
     const char *contest;
-    int by_precinct;
-    int json;
+    int by_precinct, by_area;
+    out_format format;
 } opts;
 
-/* One contest, computed. */
+/* One contest, computed; areas (def->n_areas sums) only with --by area. */
 typedef struct contest_out {
     size_t c;
     ct_contest_sum s;
     ct_outcome o;
+    ct_contest_sum *areas;
 } contest_out;
 
 static void pct(uint64_t n, uint64_t d, char out[32])
@@ -51,7 +59,7 @@ static void disp(const char *s, char *out, size_t outlen)
     ct_display(s, out, outlen);
 }
 
-/* "Name (Party)" or "Name (Independent)". */
+/* "Name (Party)" or "Name (Independent)"; a party list is its name. */
 static void cand_label(const cm_definition *def, const cm_contest *ct, size_t i, char *out,
                        size_t outlen)
 {
@@ -63,7 +71,10 @@ static void cand_label(const cm_definition *def, const cm_contest *ct, size_t i,
         snprintf(p, sizeof p, "Independent");
     else
         disp(def->parties[party].name, p, sizeof p);
-    snprintf(out, outlen, "%s (%s)", n, p);
+    if (ct->outcome == CM_OUTCOME_PARTY_LIST)
+        snprintf(out, outlen, "%s", n);
+    else
+        snprintf(out, outlen, "%s (%s)", n, p);
 }
 
 static void list_labels(FILE *out, const cm_definition *def, const cm_contest *ct, const size_t *v,
@@ -78,10 +89,25 @@ static void list_labels(FILE *out, const cm_definition *def, const cm_contest *c
     }
 }
 
+/* "Name (Party) 238" for a list with seats. */
+static void list_seats(FILE *out, const cm_definition *def, const cm_contest *ct,
+                       const ct_outcome *o)
+{
+    char label[2 * NAME_MAX_DISPLAY + 8];
+    size_t i;
+
+    for (i = 0; i < o->n_winners; i++) {
+        cand_label(def, ct, o->winners[i], label, sizeof label);
+        fprintf(out, "%s%s %llu", i == 0 ? "" : ", ", label,
+                (unsigned long long)o->seats[o->winners[i]]);
+    }
+}
+
 static void print_outcome_text(FILE *out, const cm_definition *def, const contest_out *co)
 {
     const cm_contest *ct = &def->contests[co->c];
     const ct_outcome *o = &co->o;
+    int plist = ct->outcome == CM_OUTCOME_PARTY_LIST;
     char a[32], b[32];
 
     fputs("  outcome: ", out);
@@ -89,13 +115,21 @@ static void print_outcome_text(FILE *out, const cm_definition *def, const contes
         fputs("incomplete (provisional: ", out);
     switch (o->kind) {
     case CT_OUT_ELECTED:
-        fputs("elected ", out);
-        list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+        if (plist) {
+            fputs("seats ", out);
+            list_seats(out, def, ct, o);
+        } else {
+            fputs("elected ", out);
+            list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+        }
         break;
     case CT_OUT_TIE:
         if (o->n_winners > 0) {
-            fputs("elected ", out);
-            list_labels(out, def, ct, o->winners, o->n_winners, " and ");
+            fputs(plist ? "seats " : "elected ", out);
+            if (plist)
+                list_seats(out, def, ct, o);
+            else
+                list_labels(out, def, ct, o->winners, o->n_winners, " and ");
             fputs("; ", out);
         }
         if (o->n_runoff > 0) {
@@ -103,6 +137,9 @@ static void print_outcome_text(FILE *out, const cm_definition *def, const contes
         }
         fputs("tie between ", out);
         list_labels(out, def, ct, o->tied, o->n_tied, " and ");
+        if (o->tied_seats > 0)
+            fprintf(out, " for %llu seat%s", (unsigned long long)o->tied_seats,
+                    o->tied_seats == 1 ? "" : "s");
         break;
     case CT_OUT_RUNOFF:
         if (o->n_winners > 0) {
@@ -122,8 +159,11 @@ static void print_outcome_text(FILE *out, const cm_definition *def, const contes
     case CT_OUT_NO_CANDIDATES:
         fputs("no-candidates (every candidate withdrawn)", out);
         break;
-    case CT_OUT_UNSUPPORTED:
-        fputs("party-list: not yet supported", out);
+    case CT_OUT_BELOW_THRESHOLD:
+        fputs("below-threshold (no list reached the threshold)", out);
+        break;
+    case CT_OUT_OVERFLOW:
+        fputs("overflow (a product of counts does not fit 64 bits: nothing decided)", out);
         break;
     }
     if (o->incomplete)
@@ -138,9 +178,39 @@ static const char *outcome_rule(const cm_contest *ct)
                                                 : "party-list";
 }
 
-/* A row of label, optional second label, count, percent. */
+static const char *method_name(const cm_contest *ct)
+{
+    return ct->method == CM_METHOD_HARE ? "hare" : ct->method == CM_METHOD_DHONDT ? "dhondt" : "";
+}
+
+/* What the outcome says about one candidate: elected, tied, runoff,
+ * passed / below-threshold (party-list), withdrawn, or "". */
+static const char *cand_result(const cm_contest *ct, const ct_outcome *o, size_t i)
+{
+    const char *res = "";
+    size_t k;
+
+    for (k = 0; k < o->n_tied; k++)
+        if (o->tied[k] == i)
+            res = "tied";
+    for (k = 0; k < o->n_runoff; k++)
+        if (o->runoff[k] == i)
+            res = "runoff";
+    /* tied or runoff says it all; else what the seats say */
+    if (ct->candidates[i].withdrawn)
+        res = "withdrawn";
+    else if (res[0] == '\0' && ct->outcome != CM_OUTCOME_PARTY_LIST)
+        res = o->seats[i] > 0 ? "elected" : "";
+    else if (res[0] == '\0' && (o->kind == CT_OUT_ELECTED || o->kind == CT_OUT_TIE ||
+                                o->kind == CT_OUT_BELOW_THRESHOLD))
+        res = o->passed[i] ? "passed" : "below-threshold";
+    return res;
+}
+
+/* A row of label, optional second label, count, percent, and seats
+ * (NULL: left blank). */
 static void row4(FILE *out, const char *a, size_t wa, const char *b, size_t wb, uint64_t n,
-                 const char *p)
+                 const char *p, const char *seats)
 {
     char num[32];
 
@@ -153,6 +223,10 @@ static void row4(FILE *out, const char *a, size_t wa, const char *b, size_t wb, 
     ct_rpad(out, num, 12);
     fputs("  ", out);
     ct_rpad(out, p, 7);
+    if (seats != NULL) {
+        fputs("  ", out);
+        ct_rpad(out, seats, 5);
+    }
     fputc('\n', out);
 }
 
@@ -207,19 +281,100 @@ static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct
     }
 }
 
+/* --by area: one row per area of the contest's subtree that expects a
+ * return, indented by depth: precincts in the tally / expected,
+ * registered, ballots cast, turnout, then each candidate's votes. */
+static void print_by_area_text(FILE *out, const cm_definition *def, const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    size_t *order = NULL, *depth = NULL, n = 0, i, k, wa = strlen("area"), w;
+    char name[NAME_MAX_DISPLAY], label[NAME_MAX_DISPLAY + 256], num[64], p[32];
+
+    order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
+    depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
+    if (order == NULL || depth == NULL) {
+        fputs("\n  by area: out of memory\n", out);
+        goto out;
+    }
+    ct_area_order(def, ct->area, order, depth, &n);
+    for (i = 0; i < n; i++) {
+        disp(def->areas[order[i]].name, name, sizeof name);
+        w = 2 * depth[i] + ct_width(def->areas[order[i]].id) + 1 + ct_width(name);
+        if (co->areas[order[i]].expected > 0 && w > wa)
+            wa = w;
+    }
+    fputs("\n  by area\n  ", out);
+    ct_pad(out, "area", wa);
+    fputs("  in tally/expected    registered  ballots cast  turnout", out);
+    for (k = 0; k < ct->n_candidates; k++) {
+        w = ct_width(ct->candidates[k].id);
+        fputs("  ", out);
+        ct_rpad(out, ct->candidates[k].id, w > 10 ? w : 10);
+    }
+    fputc('\n', out);
+    for (i = 0; i < n; i++) {
+        const ct_contest_sum *as = &co->areas[order[i]];
+        uint64_t reg = ct_sum_line(def, as, "registered");
+        uint64_t cast = ct_sum_line(def, as, "ballots-cast");
+
+        if (as->expected == 0)
+            continue;
+        disp(def->areas[order[i]].name, name, sizeof name);
+        snprintf(label, sizeof label, "%*s%s %s", (int)(2 * depth[i]), "", def->areas[order[i]].id,
+                 name);
+        fputs("  ", out);
+        ct_pad(out, label, wa);
+        if (as->overflow) {
+            fputs("  sums overflow\n", out);
+            continue;
+        }
+        snprintf(num, sizeof num, "%zu/%zu", as->by_status[CT_ST_IN_TALLY], as->expected);
+        fputs("  ", out);
+        ct_rpad(out, num, 17);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)reg);
+        fputs("  ", out);
+        ct_rpad(out, num, 12);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)cast);
+        fputs("  ", out);
+        ct_rpad(out, num, 12);
+        pct(cast, reg, p);
+        fputs("  ", out);
+        ct_rpad(out, p, 7);
+        for (k = 0; k < ct->n_candidates; k++) {
+            w = ct_width(ct->candidates[k].id);
+            snprintf(num, sizeof num, "%llu", (unsigned long long)as->votes[k]);
+            fputs("  ", out);
+            ct_rpad(out, num, w > 10 ? w : 10);
+        }
+        fputc('\n', out);
+    }
+out:
+    free(order);
+    free(depth);
+}
+
 static void print_contest_text(FILE *out, const cm_definition *def, const ct_report *r,
                                const contest_out *co, const opts *op)
 {
     const cm_contest *ct = &def->contests[co->c];
     const cm_protocol *pr = &def->protocols[ct->protocol];
     const ct_contest_sum *s = &co->s;
-    char name[NAME_MAX_DISPLAY], party[NAME_MAX_DISPLAY], p[32], num[32];
+    char name[NAME_MAX_DISPLAY], party[NAME_MAX_DISPLAY], p[32], num[32], seats[32];
     size_t wn = strlen("ballots cast"), wq = strlen("party"), i, w;
     uint64_t cast = ct_sum_line(def, s, "ballots-cast"), reg = ct_sum_line(def, s, "registered");
+    int show_seats = ct->outcome == CM_OUTCOME_PARTY_LIST || ct->seats > 1;
 
     disp(ct->name, name, sizeof name);
-    fprintf(out, "contest %s: %s (%s, %llu seat%s)\n", ct->id, name, outcome_rule(ct),
-            (unsigned long long)ct->seats, ct->seats == 1 ? "" : "s");
+    if (ct->outcome == CM_OUTCOME_PARTY_LIST)
+        fprintf(out,
+                "contest %s: %s (party-list %s, threshold %llu.%02llu %% of ballots cast, "
+                "%llu seat%s)\n",
+                ct->id, name, method_name(ct), (unsigned long long)(ct->threshold_bp / 100),
+                (unsigned long long)(ct->threshold_bp % 100), (unsigned long long)ct->seats,
+                ct->seats == 1 ? "" : "s");
+    else
+        fprintf(out, "contest %s: %s (%s, %llu seat%s)\n", ct->id, name, outcome_rule(ct),
+                (unsigned long long)ct->seats, ct->seats == 1 ? "" : "s");
     if (s->overflow) {
         fputs("  sums overflow: no figures printed\n\n", out);
         goto out;
@@ -247,27 +402,36 @@ static void print_contest_text(FILE *out, const cm_definition *def, const ct_rep
     ct_rpad(out, "votes", 12);
     fputs("  ", out);
     ct_rpad(out, "%", 7);
-    fputc('\n', out);
+    /* a seats column only where it says more than the outcome line */
+    fputs(show_seats ? "  seats\n" : "\n", out);
     for (i = 0; i < ct->n_candidates; i++) {
         size_t pi = ct->candidates[i].party;
-        char label[NAME_MAX_DISPLAY + 16];
+        const char *res = cand_result(ct, &co->o, i);
+        char label[NAME_MAX_DISPLAY + 32];
         disp(ct->candidates[i].name, name, sizeof name);
-        snprintf(label, sizeof label, "%s%s", name, ct->candidates[i].withdrawn ? " (withdrawn)" : "");
+        snprintf(label, sizeof label, "%s%s", name,
+                 ct->candidates[i].withdrawn ? " (withdrawn)" : "");
         if (pi == NONE)
             snprintf(party, sizeof party, "Independent");
         else
             disp(def->parties[pi].name, party, sizeof party);
         pct(s->votes[i], cast, p);
-        row4(out, label, wn, party, wq, s->votes[i], p);
+        if (strcmp(res, "below-threshold") == 0)
+            snprintf(seats, sizeof seats, "-");
+        else
+            snprintf(seats, sizeof seats, "%llu", (unsigned long long)co->o.seats[i]);
+        row4(out, label, wn, party, wq, s->votes[i], p, show_seats ? seats : NULL);
     }
     if (ct->against_all) {
         pct(ct_sum_line(def, s, "against-all"), cast, p);
-        row4(out, "against all", wn, "", wq, ct_sum_line(def, s, "against-all"), p);
+        row4(out, "against all", wn, "", wq, ct_sum_line(def, s, "against-all"), p, NULL);
     }
     pct(ct_sum_line(def, s, "invalid"), cast, p);
-    row4(out, "invalid", wn, "", wq, ct_sum_line(def, s, "invalid"), p);
+    row4(out, "invalid", wn, "", wq, ct_sum_line(def, s, "invalid"), p, NULL);
     pct(cast, cast, p);
-    row4(out, "ballots cast", wn, "", wq, cast, p);
+    row4(out, "ballots cast", wn, "", wq, cast, p, NULL);
+    if (ct->outcome == CM_OUTCOME_PARTY_LIST)
+        fputs("  (seats: - below the threshold)\n", out);
 
     /* Every protocol line's sum. */
     w = strlen("line");
@@ -305,10 +469,12 @@ static void print_contest_text(FILE *out, const cm_definition *def, const ct_rep
             strcmp(p, "n/a") == 0 ? "" : " %");
     fprintf(out,
             "  precincts          %zu in tally / %zu expected, %zu held, %zu in conflict, "
-            "%zu rejected only, %zu missing\n",
+            "%zu rejected only, %zu missing, %zu excused\n",
             s->by_status[CT_ST_IN_TALLY], s->expected, s->by_status[CT_ST_HELD],
             s->by_status[CT_ST_CONFLICT], s->by_status[CT_ST_REJECTED_ONLY],
-            s->by_status[CT_ST_MISSING]);
+            s->by_status[CT_ST_MISSING], s->by_status[CT_ST_EXCUSED]);
+    if (op->by_area && co->areas != NULL)
+        print_by_area_text(out, def, co);
     if (op->by_precinct)
         print_by_precinct_text(out, def, r, co->c);
     fputc('\n', out);
@@ -316,13 +482,14 @@ out:
     return;
 }
 
-/* National summary: per party (independents together) seats won in decided
- * contests, seats provisionally led in incomplete ones, and popular vote;
- * shares are of ballots cast summed over the contests (DESIGN 8). */
+/* National summary: per party (independents together) seats decided in
+ * complete contests, seats provisionally held in incomplete ones, and
+ * popular vote; shares are of ballots cast summed over the contests
+ * (DESIGN 8). Seats of a tie are in neither. */
 typedef struct nat {
     size_t n;                   /* parties + 1 (independents last) */
     uint64_t *votes;
-    size_t *seats, *leading;
+    uint64_t *seats, *leading;
     uint64_t against_all, invalid, cast;
     size_t decided, contests;
     int overflow;
@@ -368,13 +535,13 @@ static int nat_build(const cm_definition *def, const contest_out *cos, size_t n,
             continue;
         if (!co->o.incomplete && co->o.kind == CT_OUT_ELECTED)
             na->decided++;
-        for (k = 0; k < co->o.n_winners; k++) {
-            pi = ct->candidates[co->o.winners[k]].party;
+        for (k = 0; k < ct->n_candidates; k++) {
+            if (co->o.seats[k] == 0)
+                continue;
+            pi = ct->candidates[k].party;
             pi = pi == NONE ? def->n_parties : pi;
-            if (co->o.incomplete)
-                na->leading[pi]++;
-            else
-                na->seats[pi]++;
+            nat_add(co->o.incomplete ? &na->leading[pi] : &na->seats[pi], co->o.seats[k],
+                    &na->overflow);
         }
     }
     rc = 0;
@@ -415,10 +582,10 @@ static void print_nat_text(FILE *out, const cm_definition *def, const nat *na)
             snprintf(name, sizeof name, "Independent");
         fputs("  ", out);
         ct_pad(out, name, w);
-        snprintf(num, sizeof num, "%zu", na->seats[i]);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)na->seats[i]);
         fputs("  ", out);
         ct_rpad(out, num, 5);
-        snprintf(num, sizeof num, "%zu", na->leading[i]);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)na->leading[i]);
         fputs("  ", out);
         ct_rpad(out, num, 7);
         snprintf(num, sizeof num, "%llu", (unsigned long long)na->votes[i]);
@@ -472,6 +639,61 @@ static json_t *ids_json(const cm_contest *ct, const size_t *v, size_t n)
     return a;
 }
 
+/* --by area: every area of the contest's subtree that expects a return,
+ * depth first. */
+static json_t *areas_json(const cm_definition *def, const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    size_t *order = NULL, *depth = NULL, n = 0, i, k;
+    json_t *a = json_array(), *o, *votes;
+    char p[32];
+
+    order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
+    depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
+    if (order == NULL || depth == NULL)
+        goto out;
+    ct_area_order(def, ct->area, order, depth, &n);
+    for (i = 0; i < n; i++) {
+        const ct_contest_sum *as = &co->areas[order[i]];
+        const cm_area *ar = &def->areas[order[i]];
+        uint64_t reg = ct_sum_line(def, as, "registered");
+        uint64_t cast = ct_sum_line(def, as, "ballots-cast");
+
+        if (as->expected == 0)
+            continue;
+        o = json_object();
+        json_object_set_new(o, "area", json_string(ar->id));
+        json_object_set_new(o, "name", ct_json_text(ar->name));
+        json_object_set_new(o, "parent", ar->parent == NONE ? json_null()
+                                                            : json_string(def->areas[ar->parent].id));
+        json_object_set_new(o, "depth", json_integer((json_int_t)depth[i]));
+        json_object_set_new(o, "expected", json_integer((json_int_t)as->expected));
+        json_object_set_new(o, "in_tally", json_integer((json_int_t)as->by_status[CT_ST_IN_TALLY]));
+        if (as->overflow) {
+            json_object_set_new(o, "error", json_string("sums overflow"));
+            json_array_append_new(a, o);
+            continue;
+        }
+        json_object_set_new(o, "registered", ct_json_count(reg));
+        json_object_set_new(o, "ballots_cast", ct_json_count(cast));
+        pct(cast, reg, p);
+        json_object_set_new(o, "turnout", json_string(p));
+        json_object_set_new(o, "invalid", share_json(ct_sum_line(def, as, "invalid"), cast));
+        json_object_set_new(o, "against_all",
+                            ct->against_all ? share_json(ct_sum_line(def, as, "against-all"), cast)
+                                            : json_null());
+        votes = json_object();
+        for (k = 0; k < ct->n_candidates; k++)
+            json_object_set_new(votes, ct->candidates[k].id, share_json(as->votes[k], cast));
+        json_object_set_new(o, "candidates", votes);
+        json_array_append_new(a, o);
+    }
+out:
+    free(order);
+    free(depth);
+    return a;
+}
+
 static json_t *contest_json(const cm_definition *def, const ct_report *r, const contest_out *co,
                             const opts *op)
 {
@@ -486,6 +708,10 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
     json_object_set_new(j, "id", json_string(ct->id));
     json_object_set_new(j, "name", ct_json_text(ct->name));
     json_object_set_new(j, "rule", json_string(outcome_rule(ct)));
+    if (ct->outcome == CM_OUTCOME_PARTY_LIST) {
+        json_object_set_new(j, "method", json_string(method_name(ct)));
+        json_object_set_new(j, "threshold_bp", ct_json_count(ct->threshold_bp));
+    }
     json_object_set_new(j, "seats", ct_json_count(ct->seats));
     if (s->overflow) {
         json_object_set_new(j, "error", json_string("sums overflow"));
@@ -497,6 +723,7 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
     json_object_set_new(o, "winners", ids_json(ct, co->o.winners, co->o.n_winners));
     json_object_set_new(o, "tied", ids_json(ct, co->o.tied, co->o.n_tied));
     json_object_set_new(o, "runoff", ids_json(ct, co->o.runoff, co->o.n_runoff));
+    json_object_set_new(o, "tied_seats", ct_json_count(co->o.tied_seats));
     json_object_set_new(j, "outcome", o);
     a = json_array();
     for (i = 0; i < ct->n_candidates; i++) {
@@ -509,6 +736,8 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
                             pi == NONE ? json_string("Independent") : ct_json_text(def->parties[pi].name));
         if (ct->candidates[i].withdrawn)
             json_object_set_new(o, "withdrawn", json_true());
+        json_object_set_new(o, "seats", ct_json_count(co->o.seats[i]));
+        json_object_set_new(o, "result", json_string(cand_result(ct, &co->o, i)));
         json_array_append_new(a, o);
     }
     json_object_set_new(j, "candidates", a);
@@ -530,6 +759,8 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
     for (k = 0; k < CT_ST_COUNT; k++)
         json_object_set_new(o, ct_status_name((ct_status)k), json_integer((json_int_t)s->by_status[k]));
     json_object_set_new(j, "precincts", o);
+    if (op->by_area && co->areas != NULL)
+        json_object_set_new(j, "by_area", areas_json(def, co));
     if (op->by_precinct) {
         a = json_array();
         for (i = 0; i < r->n; i++) {
@@ -579,8 +810,8 @@ static json_t *nat_json(const cm_definition *def, const nat *na)
         json_object_set_new(o, "party", i < def->n_parties ? json_string(def->parties[i].id) : json_null());
         json_object_set_new(o, "name", i < def->n_parties ? ct_json_text(def->parties[i].name)
                                                           : json_string("Independent"));
-        json_object_set_new(o, "seats", json_integer((json_int_t)na->seats[i]));
-        json_object_set_new(o, "leading", json_integer((json_int_t)na->leading[i]));
+        json_object_set_new(o, "seats", ct_json_count(na->seats[i]));
+        json_object_set_new(o, "leading", ct_json_count(na->leading[i]));
         json_array_append_new(a, o);
     }
     json_object_set_new(j, "parties", a);
@@ -589,6 +820,310 @@ static json_t *nat_json(const cm_definition *def, const nat *na)
     json_object_set_new(j, "ballots_cast", ct_json_count(na->cast));
 out:
     return j;
+}
+
+/* ---- CSV (docs/DEFINITION.md, "Tally output") ----------------------------- */
+
+enum { CSV_CONTEST, CSV_AREA, CSV_PRECINCT, CSV_KIND, CSV_ID, CSV_NAME, CSV_PARTY, CSV_COUNT,
+       CSV_PERCENT, CSV_SEATS, CSV_RESULT, CSV_COLS };
+
+static const char *const csv_header[CSV_COLS] = {"contest", "area",  "precinct", "kind",
+                                                 "id",      "name",  "party",    "count",
+                                                 "percent", "seats", "result"};
+
+/* One field, RFC 4180: quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(FILE *out, const char *v)
+{
+    if (v != NULL && strpbrk(v, ",\"\r\n") == NULL) {
+        fputs(v, out);
+    } else if (v != NULL) {
+        fputc('"', out);
+        for (; *v != '\0'; v++) {
+            if (*v == '"')
+                fputc('"', out);
+            fputc(*v, out);
+        }
+        fputc('"', out);
+    }
+}
+
+/* A row being filled: the text of each column (NULL: empty). */
+typedef struct csv_row {
+    const char *f[CSV_COLS];
+    char count[32], percent[32], seats[32], name[NAME_MAX_DISPLAY];
+} csv_row;
+
+static void csv_emit(FILE *out, const csv_row *row)
+{
+    size_t i;
+
+    for (i = 0; i < CSV_COLS; i++) {
+        if (i > 0)
+            fputc(',', out);
+        csv_field(out, row->f[i]);
+    }
+    /* RFC 4180 ends records with CRLF; we write LF like every other output
+     * of the project (readers accept both). */
+    fputc('\n', out);
+}
+
+/* Starts a row of the given scope and kind. */
+static void csv_begin(csv_row *row, const char *contest, const char *area, const char *precinct,
+                      const char *kind, const char *id)
+{
+    memset(row, 0, sizeof *row);
+    row->f[CSV_CONTEST] = contest;
+    row->f[CSV_AREA] = area;
+    row->f[CSV_PRECINCT] = precinct;
+    row->f[CSV_KIND] = kind;
+    row->f[CSV_ID] = id;
+}
+
+static void csv_name(csv_row *row, const char *name)
+{
+    disp(name, row->name, sizeof row->name);
+    row->f[CSV_NAME] = row->name;
+}
+
+static void csv_count(csv_row *row, uint64_t n)
+{
+    snprintf(row->count, sizeof row->count, "%llu", (unsigned long long)n);
+    row->f[CSV_COUNT] = row->count;
+}
+
+static void csv_share(csv_row *row, uint64_t n, uint64_t d)
+{
+    csv_count(row, n);
+    pct(n, d, row->percent);
+    row->f[CSV_PERCENT] = row->percent;
+}
+
+static void csv_seats(csv_row *row, uint64_t n)
+{
+    snprintf(row->seats, sizeof row->seats, "%llu", (unsigned long long)n);
+    row->f[CSV_SEATS] = row->seats;
+}
+
+/* The figures every scope has (contest, area): registered, roll (contest
+ * scope only), ballots cast, turnout, invalid, against-all. */
+static void csv_totals(FILE *out, const cm_definition *def, const cm_contest *ct, const char *area,
+                       const ct_contest_sum *s, int with_roll)
+{
+    uint64_t cast = ct_sum_line(def, s, "ballots-cast"), reg = ct_sum_line(def, s, "registered");
+    csv_row row;
+
+    csv_begin(&row, ct->id, area, NULL, "registered", "registered");
+    csv_count(&row, reg);
+    csv_emit(out, &row);
+    if (with_roll) {
+        csv_begin(&row, ct->id, area, NULL, "roll", "roll");
+        csv_count(&row, s->roll);
+        csv_emit(out, &row);
+    }
+    csv_begin(&row, ct->id, area, NULL, "ballots-cast", "ballots-cast");
+    csv_share(&row, cast, cast);
+    csv_emit(out, &row);
+    csv_begin(&row, ct->id, area, NULL, "turnout", "turnout");
+    csv_share(&row, cast, reg);
+    csv_emit(out, &row);
+    csv_begin(&row, ct->id, area, NULL, "invalid", "invalid");
+    csv_share(&row, ct_sum_line(def, s, "invalid"), cast);
+    csv_emit(out, &row);
+    if (ct->against_all) {
+        csv_begin(&row, ct->id, area, NULL, "against-all", "against-all");
+        csv_share(&row, ct_sum_line(def, s, "against-all"), cast);
+        csv_emit(out, &row);
+    }
+}
+
+/* A contest's candidates, totals, line sums and precinct counts. */
+static void csv_contest_figures(FILE *out, const cm_definition *def, const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    const cm_protocol *pr = &def->protocols[ct->protocol];
+    const ct_contest_sum *s = &co->s;
+    const char *area = def->areas[ct->area].id;
+    uint64_t cast = ct_sum_line(def, s, "ballots-cast");
+    size_t i, k;
+    csv_row row;
+
+    for (i = 0; i < ct->n_candidates; i++) {
+        size_t pi = ct->candidates[i].party;
+
+        csv_begin(&row, ct->id, area, NULL, "candidate", ct->candidates[i].id);
+        csv_name(&row, ct->candidates[i].name);
+        row.f[CSV_PARTY] = pi == NONE ? NULL : def->parties[pi].id;
+        csv_share(&row, s->votes[i], cast);
+        csv_seats(&row, co->o.seats[i]);
+        row.f[CSV_RESULT] = cand_result(ct, &co->o, i);
+        csv_emit(out, &row);
+    }
+    csv_totals(out, def, ct, area, s, 1);
+    for (i = 0; i < pr->n_lines; i++) {
+        csv_begin(&row, ct->id, area, NULL, "line", pr->lines[i].id);
+        csv_name(&row, pr->lines[i].name);
+        csv_count(&row, s->lines[i]);
+        csv_emit(out, &row);
+    }
+    csv_begin(&row, ct->id, area, NULL, "precincts", "expected");
+    csv_count(&row, s->expected);
+    csv_emit(out, &row);
+    for (k = 0; k < CT_ST_COUNT; k++) {
+        csv_begin(&row, ct->id, area, NULL, "precincts", ct_status_name((ct_status)k));
+        csv_count(&row, s->by_status[k]);
+        csv_emit(out, &row);
+    }
+}
+
+/* --by area: each area of the contest's subtree that expects a return. */
+static void csv_by_area(FILE *out, const cm_definition *def, const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    size_t *order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
+    size_t *depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth), n = 0, i, k;
+    csv_row row;
+
+    if (order != NULL && depth != NULL)
+        ct_area_order(def, ct->area, order, depth, &n);
+    for (i = 0; i < n; i++) {
+        const ct_contest_sum *as = &co->areas[order[i]];
+        const char *aid = def->areas[order[i]].id;
+        uint64_t acast = ct_sum_line(def, as, "ballots-cast");
+
+        if (as->expected == 0 || as->overflow)
+            continue;
+        csv_begin(&row, ct->id, aid, NULL, "precincts", "expected");
+        csv_name(&row, def->areas[order[i]].name);
+        csv_count(&row, as->expected);
+        csv_emit(out, &row);
+        csv_begin(&row, ct->id, aid, NULL, "precincts", "in-tally");
+        csv_count(&row, as->by_status[CT_ST_IN_TALLY]);
+        csv_emit(out, &row);
+        csv_totals(out, def, ct, aid, as, 0);
+        for (k = 0; k < ct->n_candidates; k++) {
+            size_t pi = ct->candidates[k].party;
+
+            csv_begin(&row, ct->id, aid, NULL, "candidate", ct->candidates[k].id);
+            row.f[CSV_PARTY] = pi == NONE ? NULL : def->parties[pi].id;
+            csv_share(&row, as->votes[k], acast);
+            csv_emit(out, &row);
+        }
+    }
+    free(order);
+    free(depth);
+}
+
+/* --by precinct: each precinct's status, and its counts when in the tally. */
+static void csv_by_precinct(FILE *out, const cm_definition *def, const ct_report *r,
+                            const contest_out *co)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    const cm_protocol *pr = &def->protocols[ct->protocol];
+    size_t i, k;
+    csv_row row;
+    char hex[PR_HASH_HEX + 1];
+
+    for (i = 0; i < r->n; i++) {
+        const ct_pc_row *pr_row = &r->rows[i];
+        const char *pid = def->precincts[pr_row->precinct].id;
+        const char *aid = def->areas[def->precincts[pr_row->precinct].area].id;
+
+        if (pr_row->contest != co->c)
+            continue;
+        csv_begin(&row, ct->id, aid, pid, "status", ct_status_name(pr_row->status));
+        if (pr_row->has_head) {
+            csv_count(&row, pr_row->revision);
+            ct_hex(hex, pr_row->hash, PR_HASH_BYTES);
+            row.f[CSV_NAME] = hex;
+            row.f[CSV_RESULT] = pr_row->counts != NULL ? pr_row->key_id : NULL;
+        }
+        csv_emit(out, &row);
+        if (pr_row->status != CT_ST_IN_TALLY || pr_row->counts == NULL)
+            continue;
+        for (k = 0; k < pr->n_lines; k++) {
+            csv_begin(&row, ct->id, aid, pid, "line", pr->lines[k].id);
+            csv_count(&row, pr_row->counts[k]);
+            csv_emit(out, &row);
+        }
+        for (k = 0; k < ct->n_candidates; k++) {
+            csv_begin(&row, ct->id, aid, pid, "candidate", ct->candidates[k].id);
+            csv_share(&row, pr_row->votes[k], pr_row->counts[pr->ballots_cast]);
+            csv_emit(out, &row);
+        }
+    }
+}
+
+static void csv_contest(FILE *out, const cm_definition *def, const ct_report *r,
+                        const contest_out *co, const opts *op)
+{
+    const cm_contest *ct = &def->contests[co->c];
+    csv_row row;
+
+    csv_begin(&row, ct->id, def->areas[ct->area].id, NULL, "outcome",
+              co->o.incomplete ? "incomplete" : ct_outcome_name(co->o.kind));
+    csv_name(&row, ct->name);
+    csv_seats(&row, ct->seats);
+    row.f[CSV_RESULT] = ct_outcome_name(co->o.kind);
+    csv_emit(out, &row);
+    /* sums that overflowed are not printed (the outcome row says so) */
+    if (!co->s.overflow) {
+        csv_contest_figures(out, def, co);
+        if (op->by_area && co->areas != NULL)
+            csv_by_area(out, def, co);
+        if (op->by_precinct)
+            csv_by_precinct(out, def, r, co);
+    }
+}
+
+static void csv_national(FILE *out, const cm_definition *def, const nat *na)
+{
+    size_t i;
+    csv_row row;
+    char n[32];
+
+    for (i = 0; i < na->n && !na->overflow; i++) {
+        csv_begin(&row, NULL, NULL, NULL, "party", i < def->n_parties ? def->parties[i].id : NULL);
+        csv_name(&row, i < def->n_parties ? def->parties[i].name : "Independent");
+        row.f[CSV_PARTY] = row.f[CSV_ID];
+        csv_share(&row, na->votes[i], na->cast);
+        csv_seats(&row, na->seats[i]);
+        /* seats held in contests still incomplete */
+        snprintf(n, sizeof n, "leading %llu", (unsigned long long)na->leading[i]);
+        row.f[CSV_RESULT] = na->leading[i] > 0 ? n : NULL;
+        csv_emit(out, &row);
+    }
+    if (!na->overflow) {
+        csv_begin(&row, NULL, NULL, NULL, "against-all", "against-all");
+        csv_share(&row, na->against_all, na->cast);
+        csv_emit(out, &row);
+        csv_begin(&row, NULL, NULL, NULL, "invalid", "invalid");
+        csv_share(&row, na->invalid, na->cast);
+        csv_emit(out, &row);
+        csv_begin(&row, NULL, NULL, NULL, "ballots-cast", "ballots-cast");
+        csv_share(&row, na->cast, na->cast);
+        csv_emit(out, &row);
+    }
+}
+
+static void print_csv(FILE *out, const cm_definition *def, const ct_report *r,
+                      const contest_out *cos, size_t ncos, const nat *na, const opts *op)
+{
+    csv_row row;
+    char hex[PR_HASH_HEX + 1];
+    size_t i;
+
+    memset(&row, 0, sizeof row);
+    for (i = 0; i < CSV_COLS; i++)
+        row.f[i] = csv_header[i];
+    csv_emit(out, &row);
+    ct_hex(hex, r->head, PR_HASH_BYTES);
+    csv_begin(&row, NULL, NULL, NULL, "as-of", hex);
+    csv_count(&row, (uint64_t)r->seq);
+    row.f[CSV_NAME] = def->id;
+    csv_emit(out, &row);
+    for (i = 0; i < ncos; i++)
+        csv_contest(out, def, r, &cos[i], op);
+    csv_national(out, def, na);
 }
 
 int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
@@ -628,11 +1163,14 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
         } else if (opt == 1) {
             op.contest = v;
         } else if (opt == 2) {
-            if (strcmp(v, "precinct") != 0) {
-                code = ct_usage_error(err, tally_usage, "--by", "only `precinct` for now");
+            if (strcmp(v, "precinct") == 0) {
+                op.by_precinct = 1;
+            } else if (strcmp(v, "area") == 0) {
+                op.by_area = 1;
+            } else {
+                code = ct_usage_error(err, tally_usage, "--by", "precinct or area");
                 goto out;
             }
-            op.by_precinct = 1;
         } else if (opt == 3) {
             if (ct_parse_uint(v, INT64_MAX, &as_of) != 0 || as_of == 0) {
                 code = ct_usage_error(err, tally_usage, "--as-of", "an event sequence number >= 1");
@@ -640,13 +1178,13 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
             }
         } else if (opt == 4) {
             if (strcmp(v, "text") == 0) {
-                op.json = 0;
+                op.format = FMT_TEXT;
             } else if (strcmp(v, "json") == 0) {
-                op.json = 1;
+                op.format = FMT_JSON;
+            } else if (strcmp(v, "csv") == 0) {
+                op.format = FMT_CSV;
             } else {
-                code = ct_usage_error(err, tally_usage, "--format",
-                                      strcmp(v, "csv") == 0 ? "csv is not yet supported"
-                                                            : "text or json");
+                code = ct_usage_error(err, tally_usage, "--format", "text, json or csv");
                 goto out;
             }
         } else {
@@ -677,7 +1215,8 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
             continue;
         cos[ncos].c = c;
         if (ct_contest_sum_build(db->def, &r, c, &cos[ncos].s) != 0 ||
-            ct_outcome_build(db->def, &cos[ncos].s, &cos[ncos].o) != 0) {
+            ct_outcome_build(db->def, &cos[ncos].s, &cos[ncos].o) != 0 ||
+            (op.by_area && ct_area_sums_build(db->def, &r, c, &cos[ncos].areas) != 0)) {
             ncos++;
             ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
             goto fail;
@@ -689,7 +1228,9 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
         goto fail;
     }
     ct_hex(hex, r.head, PR_HASH_BYTES);
-    if (op.json) {
+    if (op.format == FMT_CSV) {
+        print_csv(out, db->def, &r, cos, ncos, &na, &op);
+    } else if (op.format == FMT_JSON) {
         json_t *o;
         root = json_object();
         json_object_set_new(root, "election", json_string(db->def->id));
@@ -724,6 +1265,7 @@ out:
     for (i = 0; i < ncos; i++) {
         ct_contest_sum_free(&cos[i].s);
         ct_outcome_free(&cos[i].o);
+        ct_area_sums_free(cos[i].areas, db != NULL ? db->def->n_areas : 0);
     }
     free(cos);
     ct_report_free(&r);

@@ -3,7 +3,9 @@
 # without prompting. Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsodium-dev libsqlite3-dev libjansson-dev
-      libcmocka-dev python3 python3-nacl xz-utils)
+      libcmocka-dev python3 python3-nacl xz-utils
+      libcsv-dev libutf8proc-dev scdoc man-db groff-base
+      libqrencode-dev libpng-dev libzbar-dev libjpeg62-turbo-dev gettext sqlite3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

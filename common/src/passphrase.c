@@ -247,15 +247,20 @@ int cm_load_secret_key(const char *path, pr_key_kind kind, int passphrase_fd,
         set_why(why, whylen, "not a %s secret key file", kind_name);
         goto out;
     }
-    if (enc == 1) {
+    /* Without a passphrase the parser still reads the whole file and
+     * bounds the KDF limits, and stops before any key derivation (-2): a
+     * malformed file or absurd limits are refused before anyone is asked
+     * to type a passphrase (tests/hostile found the prompt came first). */
+    r = pr_seckey_parse(kind, buf, len, NULL, 0, sk, &d);
+    if (r == -2 && enc == 1) {
         snprintf(prompt, sizeof prompt, "Passphrase for %s: ", cm_escape(path, esc, sizeof esc));
         if (cm_passphrase_read(passphrase_fd, prompt, 0, &pass, &passlen, pwhy, sizeof pwhy) !=
             0) {
             set_why(why, whylen, "%s", pwhy);
             goto out;
         }
+        r = pr_seckey_parse(kind, buf, len, pass, passlen, sk, &d);
     }
-    r = pr_seckey_parse(kind, buf, len, pass, passlen, sk, &d);
     switch (r) {
     case 0:
         rc = 0;

@@ -110,11 +110,35 @@ static int eval_side(const cm_term *t, size_t n, const uint64_t *counts, uint64_
     return 0;
 }
 
-/* Copies the text of one side of the rule source, trimmed. */
+/* Copies src[0..n) into out as one line: the rule grammar allows tabs,
+ * CR and LF between tokens, and a detail is printed as one line, so every
+ * run of white space becomes one space (fuzz/fuzz_rule.c found this). */
+static void one_line(const char *src, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int ws = 0;
+
+    if (outlen == 0)
+        return;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+        char c = src[i];
+
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            ws = 1;
+            continue;
+        }
+        if (ws && o > 0 && o + 2 < outlen)
+            out[o++] = ' ';
+        ws = 0;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+}
+
+/* Copies the text of one side of the rule source, trimmed, on one line. */
 static void side_text(const char *check, int right, char *out, size_t outlen)
 {
     const char *rel, *a, *b;
-    size_t n;
 
     if (check == NULL) {
         (void)snprintf(out, outlen, "%s", right ? "rhs" : "lhs");
@@ -132,15 +156,7 @@ static void side_text(const char *check, int right, char *out, size_t outlen)
         a = check;
         b = rel;
     }
-    while (a < b && (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r'))
-        a++;
-    while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n' || b[-1] == '\r'))
-        b--;
-    n = (size_t)(b - a);
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, a, n);
-    out[n] = '\0';
+    one_line(a, (size_t)(b - a), out, outlen);
 }
 
 int cm_rule_holds(const cm_rule *rule, const uint64_t *counts, uint64_t votes, char *detail,
@@ -152,9 +168,12 @@ int cm_rule_holds(const cm_rule *rule, const uint64_t *counts, uint64_t votes, c
 
     if (eval_side(rule->lhs, rule->n_lhs, counts, votes, &l) < 0 ||
         eval_side(rule->rhs, rule->n_rhs, counts, votes, &r) < 0) {
-        if (detail != NULL && detail_len > 0)
-            (void)snprintf(detail, detail_len, "arithmetic overflow in %s",
-                           rule->check ? rule->check : rule->id);
+        if (detail != NULL && detail_len > 0) {
+            const char *src = rule->check ? rule->check : rule->id;
+
+            one_line(src, strlen(src), lt, sizeof lt);
+            (void)snprintf(detail, detail_len, "arithmetic overflow in %s", lt);
+        }
         return 0;
     }
     switch (rule->rel) {

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 2b3ae4d6f6f956b1d16ad95488d5be1b70a4c9c20c06529b1f45e8ff633bf645
+key f448b51d507f063c
+signature jeHcczzgrgGZpPE+45qIdKsZz3NUv/Y5xWBB1fFivKuPn8wRImyEUWXuQ4SHszy4dp6xJJLtaCU6xAuocOcBBg==

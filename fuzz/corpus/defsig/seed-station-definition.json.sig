@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 9bd0f3a113b52cbe1732993ff71bb5713363dc1776fb844159d73bd778acff5f
+key ff14e02d7f6b5016
+signature GRn6BKLEsQpKf8MhBVyu7QT4rN34Q0A8gCreLP7E+sYgb3UyPQeD0SDxSzZhUvQltiM8j/EdHxSL8S4TWSLpAQ==

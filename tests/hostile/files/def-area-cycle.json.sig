@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition c4e2dd61ebcc896c40507a9f2e8bf89e009bbe8cd2c7af96dc7a191085613c4d
+key f448b51d507f063c
+signature aohAHcbrhf2tC6zIfFtk/kRsaktNsvtZs7gK9qrx5biHqS5dOIOpbuIzzSTz13jpi10XcXn0KE+cGCO7RzzXBQ==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 8f93b2775941b43ad948ab14454fae3286d8224bc30a1c111cf3c5302a7b4cde
+key f448b51d507f063c
+signature bM5sR4V+b9UJoGHCa588v7fPU7CnRlydeOuEs55DBj7u55AJ6yxclaewDfdhC1yNDtOh4kLwtJpBBLK2S1WBBA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 6de2dfc7251aa14509aea3a4b0a615e4f250aadccb3bdf6015b9af65295aaf19
+key f448b51d507f063c
+signature rKfgKpsP0KG8ym9RH+hbrhbS8U0aWEfTnwv9f+8MwnRJPY6O0qsGtsXHHAdxTzC+7O1THjJvfV4SpG3Aiu9xCA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 4fc4088863fcef879932e0f58c2151a3ba624cdc93e72c18dbf9b10685ef56d8
+key f448b51d507f063c
+signature h/aRTxDxnDJW8YJjim2CJD/aWSnhtOwb5MF8R5cXYo28rf3iP7xBSGTxZA/361ZZXUj1oj7vUF6LMHfTtZmdCA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 47305b5fde078bb7c8de65729380b562c17b57cc1c18798a6696453eef086205
+key f448b51d507f063c
+signature 09evkS6XJQOd5xoWqc8Zf++JNYxE2TyGIBpoLGzAtW85SSPf+3Cc/52g3lG6aWolgFcy7cqgm7MlwvkrbpsLBg==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 72325f04d19a9ad7b39d5c6f30320e03b15cbdbab8eee20704edb9848e7c6831
+key f448b51d507f063c
+signature 5BkcB/4FbcrdQoEp11sj/aMZbc1hBjcCM7gPslPEWNjertLi5+lnrAQfy2JtwwioO6IJOUzaaO0tSBVBeAr0Cg==

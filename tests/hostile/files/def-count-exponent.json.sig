@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 7ff41c931ab55d7cd8a6be8a0e9a19f7dda8ecd560e9c5befc4640970a8fb36f
+key f448b51d507f063c
+signature I1ra0mS8R0wXfZqmRDyycxQ0z8cCXreVtKWQTkuzJGbJHyLpr8vnC79E+ZNHAWqwwK3a/2xy7atBrU1YEn5KAg==

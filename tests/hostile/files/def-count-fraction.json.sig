@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 959c523274355b1b13840d830c15bbc9f52fa04bf2187467de730209075185f1
+key f448b51d507f063c
+signature I2v6pexIaq+NHaekimAU7U8A6nT+YSPRcPnZyRkTKdzZ20Jmf+1fs0E33dt0sDUXNo+CXzto/aliiZRoX5mcBA==

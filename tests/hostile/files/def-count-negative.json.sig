@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition af1d8992a0c71625ea31112864fbb26ab6231e3d261f036f9e7fd7fd3444d2ee
+key f448b51d507f063c
+signature qvM+2YDgH7LCnu3GEMXlb7beJOZDMYefyPfhjXcdUxOrf/g72gZXsznRFSuj1FY5Oyt+iWzwh9mg107uckaiCA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition ee8c948e2f39b7e8a7b0ea62811675beb0d58dede0fcc82eca278fff405fef76
+key f448b51d507f063c
+signature p5IfJOwyrPEje0yVuT3TBFCsIhD3OQL2t56Mf5HBLZZlEAQ4LYhiZHm5rpcZ43/cbtkqSWcfLKBNCOxM36ryBg==

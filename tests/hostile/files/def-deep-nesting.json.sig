@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition b1d4114e25e4f8b1b810438a4120d9aa82a329a0e1714ee0626b1b158c5a100b
+key f448b51d507f063c
+signature 9J4wHXGHc9ob5NEjNSoaj+b1wWFKuuBQSzAryfkuGSYDIq1Q01Ov9PMEvMf86fullW6SK5Ni55kBLbdzPRNbDQ==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 9d2871710032b7296d4a5e11475697fd48cbc1381d8231d3321787d4a16d171b
+key f448b51d507f063c
+signature Yv9nXY7x6TAC2e4pOv+pvhAMj9ZzRfJJWe5ZtnebCDKvc2lYBdiRHYOa7GIrP1PsPxsv04IAtpq67y+vGIruAg==

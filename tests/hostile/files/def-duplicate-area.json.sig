@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 073d745a516fac9ad3aa1a63c8a72f82e062069b4eecb4585f969c1923f5d3ee
+key f448b51d507f063c
+signature CdTzZjt8cSEbMM0VXiFQKeKuKazCe1B0wX9q64ii+yJULhEoToZZBe7MiIDcflTNXHlx29NZvCucqd5+uLMBAA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 0f5043a9abe29850a260b068ac7371fb9a4d0feaca10a1c5a1b065aba892c6f9
+key f448b51d507f063c
+signature ouyJrlb3JOPES2N0HTGLRsPMda2LRnFjvzsyJ1ekff4qWSdNUzOdWTvvIIiWaE3/v6CG1N9uME783p5+bLn4Cg==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 1c1982c6509528e6dec762ec6a3e9c9eb958a661aea8f70fe27af81c4250b6cc
+key f448b51d507f063c
+signature uGe7LEOUfdESGhYuI5GFQ7iX9YA9gUOOMjQJMy9MxaYJ1wvHjf4Rea2t9ADitQyfGVDTTcxv1/PU2HwKo15eAQ==

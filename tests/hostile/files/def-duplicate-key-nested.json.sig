@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 8778939c22fdbf19ef8a4ab05a4f4b874ca01f1303190f4871081a4530a89b29
+key f448b51d507f063c
+signature S2Unv8K0nRpz9EpefqwvUyXZGJWi/9ygbXuEmGpZUhmMhdYkAIcmJNqUwa+r0J9xPh/ih3L2GEyn+//eA+TVDQ==

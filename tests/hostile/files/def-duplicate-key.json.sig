@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition ee81ab956bd7bdcdeb8a2ca356e8595a38d124636dfd98d15075659e49484f60
+key f448b51d507f063c
+signature J4Ou/cCR9Yv4N1LTnVL3RCKfSPIr/dt/ZaeyH7nqBNCyA0Cw/XLOQUROIcPCnStZWOoMcL4/ft+7OxxPRTvQCQ==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition cee33b8153cfbbeef33edaf00aee9ac868c0a1c698264a975f253887a29d9464
+key f448b51d507f063c
+signature ytXH9kJ6GOvRejy36cke9w6irKjTKMWjdkID8fZlSSH9rHDXCEFFEKg7VD9hfKrDskE0JEypwdjp0QvtgeYRCw==

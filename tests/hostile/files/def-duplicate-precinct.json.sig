@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 05072dd519ceeeabf6d45955038bb8eed24ea443b9af0bbe7bf5cb4b12960c2a
+key f448b51d507f063c
+signature O1Yer2ieCbd8TtkT/FlEgv5ug2ts2V9rWNGztI6rYqV/+EEvturZUwXU0j1AOk1Ay4G7ZvC236mCBbssKGdWAw==

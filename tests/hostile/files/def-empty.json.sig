@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8
+key f448b51d507f063c
+signature MQ9rYZOiZ7cbLAaMkW2Xdtpjw/kEwYOBGOJlEy6KO4WcCKlV69c/OBJy47snle0354/XnPf65xeNtgXPQmd0DA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 68083e47d3c56ca2b5f9ccaa73c6d532930859552c1df6ab45bc1090cf72328f
+key f448b51d507f063c
+signature Rvb4Nu4HvHxCo8/EBUA/WIsrO3BWl8ul/YJaHe7IMfhPASrM0A98vq7p4X84Eg8Kk3KdhZrWDl52V2BN3a96Dw==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 2705236cc8c41124025d0cd215809a0cf02d87da92677a80f141b39b623b5698
+key f448b51d507f063c
+signature Eaey5qEAHJ/istiAeFxR7xxNFgpg+msmxt/SxhREpOPDf5oC06CAk9VI9nSxzchYe7xmAe4FcfaF8HMQ0tSAAg==

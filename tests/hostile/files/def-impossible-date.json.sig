@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 1ab39a5e57ec8cc7c51f903c651a649f0099bd84f5cc86d59e5c68582d9a7a51
+key f448b51d507f063c
+signature NN7yJKMK0pib8GdVAM6G+zJrmT4fm/dQCJYIGZgf10V2vNI03KHS06nFSbkEMpC9HiqL1+LyuKqcaBR85I2WCw==

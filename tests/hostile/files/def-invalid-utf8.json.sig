@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 57b6c502c2db371a5c8f97d9ba008253a0dd70a5351383152d75d63b45bfa688
+key f448b51d507f063c
+signature 3i7jlHOY6GFwOJpv6hjs0sAd82Ah0zKkc+whIP3M9rM9i9CPx4iu82ZBd4tAQoFiBraIx4FpTAR4OEqEfsTvDA==

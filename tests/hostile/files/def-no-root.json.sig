@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition ac53a66dba24ca5d981c154574a3a0f98d5d114a9d93f7806ca0fff5fed441d3
+key f448b51d507f063c
+signature sZvipU3D3gPV1mqd1MNx/YnT62E19OgwvRXwIuW0WSidVcyX26wFtgyW/IlvH94DFN3kns8fx0AmGp8DWwZEAg==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 53b604e5dd9eaf316e3bada24b43e424915a3f68ccb9788052d8cd746c7483b5
+key f448b51d507f063c
+signature AjKtez6QkvRc0jsS4nEdrMR6AuVLukAOx+HKTdLtlACW1+oOiGiy7dHI2b8EwmQHR6EZiORRit5vn/TtCBpaCw==

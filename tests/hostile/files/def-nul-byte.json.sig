@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 28b5f7ae1cf52bc03b2486109cd67b9fc321fac76b8d30ef373a8427efd6f854
+key f448b51d507f063c
+signature tOKNHHRFCZKlChflFgQTeQbc2HOgYVRu2lRoMOfSyD6riFk77quBOpvXNkoixb6Zww/2ibzLLnrRWGXt3wdRBg==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition c929cebc3d54a68b06d94a5efd28b39cb0cecb7efa8423ea5e28ea2c4240e7c3
+key f448b51d507f063c
+signature C0s5x6wghcMHA/zoQhzWHAXQ7cDz9xRa86vxcExPsJVZKituTrHVX872m00qQW41WH5JtYBjuS6sOl/9QaUrCg==

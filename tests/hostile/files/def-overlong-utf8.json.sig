@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 267e7b577ad1c17db2da9397b2e14aedc0293b3560663bc9e17cd9b56b270f99
+key f448b51d507f063c
+signature n7HKml1D1bIkKjwkxmUe0D+tY+vRNh9/hHOlHvGCkEmOxYSRg2dqmYBu8QU/TRyP+ci8KRDultp2rIaB9l9sBA==

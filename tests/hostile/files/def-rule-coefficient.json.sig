@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition c8f160452fd781f56e6636b81e6bc3a10100f644bbc78c600d75894e20628e3d
+key f448b51d507f063c
+signature aMzPODRwGkcEMWpWMAS4WqH9YkNmeEKI7YoPh04oX4GL65qvRTDbr6ydOW5vlaq6iRL/Pqs36OMVTvGSIQzGBA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 0edc7d699c6c4453e90e6ca892e5a6822765bc66c15a4fa41bad68fc41c0ec9c
+key f448b51d507f063c
+signature tpdrmgv2OqTBmhIRTMs/Bzct/7uR29EAoDIf3r36QqdBGSnZ6nE51diuGGOTPgz/PrjtFeSdljzEEQtJhiwbCQ==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition ccb9c501e1ed67d9fc2c186cb80f43c6cd43391e40a6521ab8a69661ac94d938
+key f448b51d507f063c
+signature SwG7kqLzhS2ANJC7K6L3rDztbL1UTj41bTz7MEWh1BV53A4QILqV8rTK7e1quWcDHHdtdg7AiSL592d+2RtEAw==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 4f73318476b610109d4eb63dadc59ac36563d55fcf5e152b821027c7375047dd
+key f448b51d507f063c
+signature bvY6HG/11k15x/UcqZMZAXFIwb1ZuygF7zZZgU2lfQ9cO7XjioZRDLuAfwmAU+idm4U5BBd0Jdr8VxEP3gsvAQ==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 3ce21c7c56f8c509db41366347f729abe4649f59f191f3fd9f4c787f1f0e33c9
+key f448b51d507f063c
+signature KEhm6MCAipIOb05wVYJ8+BskLMIBWr9ucV9MzIR8qf+HXaLVwIZEx3o8Z/HL3nTAj1UK6gMDH1+SaH7r0BTJAQ==

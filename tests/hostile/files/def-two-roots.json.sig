@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 4b5764186b1fbb1a6b98fbcd40a158c14e1b0e864c36fe907977450bd3473c90
+key f448b51d507f063c
+signature 6OrD1nQ+gCv/EGtqh6piE9poXKMrQD2/v/iHzOfEGo8lVWPtecmVU48TDhRT2a7vfiMrOn9JiN9MeBPUrJLMBA==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition c8003bd26768e1e629fd49bedb3e6df6b906bf015c0af30182709d035030b6db
+key f448b51d507f063c
+signature Ue8McbHPDMK0cf1M/YZWhuVVK8+JIPKEZT/CZa4IqBQ+eNiBaBcTC8AbENv0NcMZCPmnUF8VpVK8NNiKMzrKAQ==
