@@ -112,7 +112,8 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
         code = CT_EXIT_IO;
         goto out;
     }
-    if (ct_db_open(dbpath, 0, &db, &e) != 0) {
+    /* First finish any re-decisions a killed run left undone. */
+    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &o, out, &e) != 0) {
         ct_err_print(&e, err);
         code = e.code;
         goto out;

@@ -556,6 +556,41 @@ const cm_definition *ct_db_version(const ct_db *db, const uint8_t hash[PR_HASH_B
     return found;
 }
 
+/* Refuses, before SQLite touches it, anything that is not an existing
+ * SQLite file: SQLite would happily turn an empty file (or a typo'd path
+ * of another file) into a database. */
+static int check_database_file(const char *path, ct_err *e)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[16];
+    struct stat st;
+    ssize_t got;
+    int fd, rc = -1;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s", strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ct_err_set(e, CT_EXIT_IO, path, "is a folder, not a central database");
+        goto out;
+    }
+    got = S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
+    if (got != (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0) {
+        ct_err_set(e, CT_EXIT_IO, path, "not a central database (create one with central init)");
+        goto out;
+    }
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
 {
     ct_db *db = NULL;
@@ -569,6 +604,8 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
         goto out;
     }
     snprintf(db->path, sizeof db->path, "%s", path);
+    if (check_database_file(path, e) != 0)
+        goto out;
     if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
         ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
                    db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");

@@ -271,7 +271,8 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_IO, "enroll", "libsodium failed to initialise");
         goto fail;
     }
-    if (ct_db_open(dbpath, 0, &db, &e) != 0)
+    /* First finish any re-decisions a killed run left undone. */
+    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0)
         goto fail;
     /* Read everything before the transaction: no file I/O while holding
      * the write lock. */

@@ -291,7 +291,9 @@ out:
 
 /* Appends to l the files whose column `which` (0: supersedes = blob,
  * 1: key_id = text) matches, or (2, match unused) whose newest decision is
- * a wrong-definition rejection, in storage order. */
+ * a wrong-definition rejection, or (3, match unused) whose newest decision
+ * is one DESIGN 7 decides again (awaiting a predecessor, or rejected for a
+ * reason that depends on key or definition state), in storage order. */
 static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_err *e)
 {
     static const char by_pred[] = "SELECT id FROM files WHERE supersedes = ?1 ORDER BY id";
@@ -299,10 +301,16 @@ static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_e
     static const char by_def[] =
         "SELECT d.file FROM decisions d WHERE d.grp = 4 AND d.codes LIKE '%wrong-definition%'"
         " AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.file = d.file) ORDER BY d.file";
+    static const char pending[] =
+        "SELECT d.file FROM decisions d WHERE d.seq = (SELECT max(x.seq) FROM decisions x"
+        " WHERE x.file = d.file) AND (d.role = 'awaiting' OR (d.role = 'rejected' AND"
+        " (d.grp = 3 OR (d.grp = 5 AND d.codes LIKE '%key-precinct-mismatch%')"
+        " OR (d.grp = 4 AND d.codes LIKE '%wrong-definition%')))) ORDER BY d.file";
+    static const char *const sql[] = {by_pred, by_key, by_def, pending};
     sqlite3_stmt *s = NULL;
     int rc = -1, step, b;
 
-    if (ct_db_prepare(db, which == 0 ? by_pred : which == 1 ? by_key : by_def, &s, e) != 0)
+    if (ct_db_prepare(db, sql[which], &s, e) != 0)
         goto out;
     b = which == 0 ? ct_bind_blob(s, 1, match, PR_HASH_BYTES)
                    : which == 1 ? ct_bind_text(s, 1, match) : SQLITE_OK;
@@ -339,14 +347,23 @@ static int redecide(ct_db *db, const uint8_t *stored, int which, const void *mat
     /* todo holds files whose change may release others; start with the
      * state-dependent rejections (decided again themselves) or the stored
      * file. */
-    if (match != NULL || which == 2) {
+    if (match != NULL || which >= 2) {
         idlist cands = {0, 0, NULL};
         if (select_files(db, which, match, &cands, e) != 0) {
             free(cands.v);
             goto out;
         }
         for (i = 0; i < cands.n; i++) {
-            if (redecide_one(db, cands.v[i], 0, &res, &name, &changed, e) != 0) {
+            int awaiting = 0;
+            if (which == 3) {
+                ct_stored st;
+                if (ct_store_get(db, cands.v[i], &st, e) != 0) {
+                    free(cands.v);
+                    goto out;
+                }
+                awaiting = st.role == CT_ROLE_AWAITING;
+            }
+            if (redecide_one(db, cands.v[i], awaiting, &res, &name, &changed, e) != 0) {
                 free(cands.v);
                 goto out;
             }
@@ -414,6 +431,11 @@ int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_i
 int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e)
 {
     return redecide(db, NULL, 2, NULL, o, out, e);
+}
+
+int ct_redecide_pending(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e)
+{
+    return redecide(db, NULL, 3, NULL, o, out, e);
 }
 
 /* ---- walking the inputs --------------------------------------------- */

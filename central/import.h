@@ -62,6 +62,14 @@ int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_i
  * amendment: they may name the version just stored). 0, or -1 with e. */
 int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e);
 
+/* Decides again every file whose current decision DESIGN 7 re-decides
+ * (awaiting-predecessor holds, key- and definition-state rejections), then
+ * what waited on those. Each re-decision is its own transaction, so a run
+ * killed half-way through a cascade leaves some files undecided; every
+ * write command calls this first, so the next run finishes the work and the
+ * outcome is the same as an uninterrupted run. Idempotent. */
+int ct_redecide_pending(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e);
+
 /* Imports bytes[0..len) exactly as a file named name given on the command
  * line (secret-key refusal, verdict, item line, deciding again), raising
  * *code (DESIGN 11). For `central import --qr`. 0, or -1 with e on a

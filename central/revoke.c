@@ -228,7 +228,10 @@ int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err)
     }
     if (pubpath != NULL && read_pub(pubpath, pk, &e) != 0)
         goto fail;
-    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_db_begin(db, &e) != 0)
+    /* First finish any re-decisions a killed run left undone, so the
+     * revocation follows them in event order as it would have. */
+    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0 ||
+        ct_db_begin(db, &e) != 0)
         goto fail;
     began = 1;
     if (find_target(db, hex, pubpath != NULL ? pk : NULL, &t, &n, &e) != 0)
