@@ -82,6 +82,13 @@ int ct_event_head(ct_db *db, int64_t as_of, int64_t *seq, uint8_t hash[PR_HASH_B
         ct_db_error(db, e, NULL);
         goto out;
     }
+    /* --as-of past the end would silently mean "now": refuse it, so a
+     * reproduced figure always names an event that exists. */
+    if (as_of > *seq) {
+        ct_err_set(e, CT_EXIT_USAGE, "--as-of", "no event %lld: the last event is %lld",
+                   (long long)as_of, (long long)*seq);
+        goto out;
+    }
     rc = 0;
 out:
     sqlite3_finalize(st);
