@@ -687,7 +687,8 @@ static int import_folder(ct_db *db, const char *path, const ct_import_opts *o, F
     memset(&in, 0, sizeof in);
     if (walk(path, &l, e) != 0)
         goto out;
-    qsort(l.v, l.n, sizeof *l.v, cmp_entry);
+    if (l.n > 1) /* an empty folder has no array at all */
+        qsort(l.v, l.n, sizeof *l.v, cmp_entry);
     for (i = 0; i < l.n; i++) {
         entry *en = &l.v[i];
         if (en->unreadable) {
