@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "checkpoint.h"
 #include "commands.h"
 #include "ct.h"
 #include "db.h"
@@ -18,7 +19,9 @@
 #define PR_VERSION "unknown"
 #endif
 
-static const char import_usage[] = "usage: central import --db DB [--json] [--qr] PATH...\n";
+static const char import_usage[] =
+    "usage: central import --db DB [--json] [--qr] [--checkpoint-key KEY [--passphrase-fd N]\n"
+    "                      --checkpoints DIR [--receipts RDIR]] PATH...\n";
 static const char import_help[] =
     "Verifies, reconciles and stores signed returns. PATH is a file, a folder (read\n"
     "recursively, regular files only, symlinks not followed, in bytewise name order;\n"
@@ -31,7 +34,11 @@ static const char import_help[] =
     "--qr: every PATH is a PNG or JPEG scan of a printed protocol; the one QR code\n"
     "in it is imported exactly as a file named PATH. No readable code: `unreadable\n"
     "PATH no-qr-code` (exit 3); codes of different returns: `refused PATH\n"
-    "several-qr-codes` (exit 1); nothing is stored for either.\n";
+    "several-qr-codes` (exit 1); nothing is stored for either.\n"
+    "--checkpoint-key KEY --checkpoints DIR: after the run, write DIR/checkpoint-SEQ.txt,\n"
+    "the commission-signed head of the event chain (docs/EVENTS.md); --passphrase-fd N\n"
+    "reads KEY's passphrase from descriptor N. --receipts RDIR: also a signed\n"
+    "RDIR/receipt-HASH.txt for every file stored, rejected ones too.\n";
 
 static const char main_usage[] =
     "usage: central <command> [options]\n"
@@ -51,7 +58,11 @@ static const char main_help[] =
     "  excuse           record that a precinct will never report\n"
     "  amend-definition replace the definition by a signed new version\n"
     "  tally            results per contest and nationally\n"
-    "`central <command> --help` describes each.\n";
+    "  audit            replay the event log and compare with the database\n"
+    "`central <command> --help` describes each. enroll, import, revoke, resolve,\n"
+    "excuse and amend-definition also take --checkpoint-key KEY [--passphrase-fd N]\n"
+    "--checkpoints DIR: they end by writing DIR/checkpoint-<seq>.txt, the signed\n"
+    "head of the event chain (docs/EVENTS.md); without a key none is written.\n";
 
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -129,16 +140,18 @@ out:
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv, FILE *out, FILE *err);
+    int decides;    /* ends with a signed checkpoint (checkpoint.h) */
 } command;
 
 static const command commands[] = {
-    {"keygen", ct_cmd_keygen}, {"sign-definition", ct_cmd_sign_definition},
-    {"init", ct_cmd_init},     {"enroll", ct_cmd_enroll},
-    {"import", ct_cmd_import}, {"status", ct_cmd_status},
-    {"tally", ct_cmd_tally},   {"revoke", ct_cmd_revoke},
-    {"review", ct_cmd_review}, {"resolve", ct_cmd_resolve},
-    {"excuse", ct_cmd_excuse}, {"define", ct_cmd_define},
-    {"amend-definition", ct_cmd_amend_definition}, {NULL, NULL},
+    {"keygen", ct_cmd_keygen, 0},   {"sign-definition", ct_cmd_sign_definition, 0},
+    {"init", ct_cmd_init, 0},       {"enroll", ct_cmd_enroll, 1},
+    {"import", ct_cmd_import, 1},   {"status", ct_cmd_status, 0},
+    {"tally", ct_cmd_tally, 0},     {"revoke", ct_cmd_revoke, 1},
+    {"review", ct_cmd_review, 0},   {"resolve", ct_cmd_resolve, 1},
+    {"excuse", ct_cmd_excuse, 1},   {"define", ct_cmd_define, 0},
+    {"amend-definition", ct_cmd_amend_definition, 1}, {"audit", ct_cmd_audit, 0},
+    {NULL, NULL, 0},
 };
 
 int ct_main(int argc, char **argv, FILE *out, FILE *err)
@@ -169,7 +182,9 @@ int ct_main(int argc, char **argv, FILE *out, FILE *err)
         code = ct_usage_error(err, main_usage, argv[1], "unknown command");
         goto out;
     }
-    code = c->run(argc - 1, argv + 1, out, err);
+    code = c->decides ? ct_checkpoint_wrap(c->run, c->run == ct_cmd_import, argc - 1, argv + 1, out,
+                                           err)
+                      : c->run(argc - 1, argv + 1, out, err);
 out:
     fflush(out);
     return code;

@@ -25,6 +25,8 @@ int ct_cmd_review(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_amend_definition(int argc, char **argv, FILE *out, FILE *err);
+/* audit.c: replays the event log and compares; exit 1 on any difference. */
+int ct_cmd_audit(int argc, char **argv, FILE *out, FILE *err);
 
 /* Prints `central: <what>: <why>` and the command's usage line to err;
  * returns CT_EXIT_USAGE. */

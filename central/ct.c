@@ -208,9 +208,18 @@ void ct_hex(char *out, const uint8_t *bin, size_t n)
     pr_hex_encode(out, bin, n);
 }
 
+static int64_t (*clock_fn)(void *);
+static void *clock_ctx;
+
+void ct_clock_set(int64_t (*fn)(void *ctx), void *ctx)
+{
+    clock_fn = fn;
+    clock_ctx = ctx;
+}
+
 int64_t ct_now(void)
 {
-    return (int64_t)time(NULL);
+    return clock_fn != NULL ? clock_fn(clock_ctx) : (int64_t)time(NULL);
 }
 
 size_t ct_width(const char *s)

@@ -106,8 +106,14 @@ int ct_hash_prefix(const char *s, char out[PR_HASH_HEX + 1]);
 /* Lowercase hex of a hash / key id into out (2 * n + 1 bytes). */
 void ct_hex(char *out, const uint8_t *bin, size_t n);
 
-/* Current time, seconds since the epoch (UTC). */
+/* Current time, seconds since the epoch (UTC); the clock set by
+ * ct_clock_set when one is set. */
 int64_t ct_now(void);
+
+/* Replaces the clock ct_now reads (fn == NULL: the system clock again).
+ * Only `central audit` sets one, to replay every event at the time it was
+ * recorded; the process is single-threaded, so one global is enough. */
+void ct_clock_set(int64_t (*fn)(void *ctx), void *ctx);
 
 /* Number of code points in a UTF-8 string (counts bytes that are not
  * continuation bytes): the display width used to align text tables. */

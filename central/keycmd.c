@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "common/definition.h"
 #include "common/fileio.h"
+#include "checkpoint.h"
 #include "common/passphrase.h"
 #include "ct.h"
 #include "db.h"
@@ -224,9 +225,7 @@ out:
     return code;
 }
 
-/* Loads the commission secret key at path into sk (sodium_malloc'd by the
- * caller), asking for the passphrase when the file is encrypted. */
-static int load_commission_key(const char *path, int fd, uint8_t *sk, ct_err *e)
+int ct_load_commission_key(const char *path, int fd, uint8_t *sk, ct_err *e)
 {
     uint8_t *buf = NULL;
     size_t len = 0, passlen = 0;
@@ -339,7 +338,7 @@ int ct_cmd_sign_definition(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_IO, "sign-definition", "out of memory");
         goto fail;
     }
-    if (load_commission_key(keypath, fd, sk, &e) != 0)
+    if (ct_load_commission_key(keypath, fd, sk, &e) != 0)
         goto fail;
     pr_hash(h, def, deflen);
     if (pr_defsig_sign(h, sk, &sb) != 0) {

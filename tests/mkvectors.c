@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/checkpoint.h"
 #include "proto/keys.h"
 #include "proto/return.h"
 
@@ -173,6 +174,46 @@ int main(int argc, char **argv)
     if (pr_defsig_sign(def_hash, sk, &b) == 0)
         put_buf("definition.json.sig", &b);
     pr_buf_free(&b);
+    /* A checkpoint (docs/EVENTS.md): a fixed head, counts and time. */
+    {
+        pr_checkpoint cp;
+        pr_diag d;
+        memset(&cp, 0, sizeof cp);
+        snprintf(cp.election, sizeof cp.election, "vec-2026");
+        cp.seq = 7;
+        pr_hash(cp.head, (const uint8_t *)"precinct-returns vector: head", 29);
+        cp.counts[0] = 3;
+        cp.counts[3] = 1;
+        cp.counts[7] = 2;
+        if (pr_parse_time("2026-03-15T21:00:00Z", 20, &cp.time) != 0 ||
+            pr_checkpoint_sign(&cp, sk, &b, &d) != 0) {
+            fprintf(stderr, "mkvectors: checkpoint: cannot sign\n");
+            failed = 1;
+        } else {
+            put_buf("checkpoint-7.txt", &b);
+            pr_buf_free(&b);
+        }
+    }
+    /* A receipt of a rejected file. */
+    {
+        pr_receipt rc;
+        pr_diag d;
+        memset(&rc, 0, sizeof rc);
+        snprintf(rc.election, sizeof rc.election, "vec-2026");
+        pr_hash(rc.file, (const uint8_t *)"precinct-returns vector: file", 29);
+        snprintf(rc.verdict, sizeof rc.verdict, "rejected");
+        snprintf(rc.codes, sizeof rc.codes, "unknown-precinct,unknown-contest");
+        rc.seq = 5;
+        pr_hash(rc.head, (const uint8_t *)"precinct-returns vector: head", 29);
+        if (pr_parse_time("2026-03-15T20:30:00Z", 20, &rc.time) != 0 ||
+            pr_receipt_sign(&rc, sk, &b, &d) != 0) {
+            fprintf(stderr, "mkvectors: receipt: cannot sign\n");
+            failed = 1;
+        } else {
+            put_buf("receipt-5.txt", &b);
+            pr_buf_free(&b);
+        }
+    }
 
     /* Stations: one key per precinct, and a stranger never enrolled. */
     station("station-p1", "p1");

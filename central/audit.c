@@ -1,0 +1,819 @@
+/*
+ * audit.c: `central audit`: trusts nothing in the database. It recomputes
+ * the hash chain, replays the event log from event 1 into a fresh database
+ * by running the real commands (so every verdict, signature and status is
+ * derived again by the same code), then compares every row of every table
+ * and the schema with what is stored, and the head with the checkpoints.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "checkpoint.h"
+#include "commands.h"
+#include "ct.h"
+#include "db.h"
+#include "events.h"
+#include "import.h"
+#include "proto/codec.h"
+#include "proto/keys.h"
+#include "report.h"
+
+static const char audit_usage[] =
+    "usage: central audit --db DB [--checkpoints DIR] [--commission-pub PUB]\n";
+static const char audit_help[] =
+    "Replays the event log of DB from event 1 into a fresh database, re-deriving\n"
+    "every verdict, signature check and status with the import code, recomputes\n"
+    "the hash chain, and compares every row of every table with what DB holds.\n"
+    "--checkpoints DIR: every checkpoint-<seq>.txt in DIR must verify with the\n"
+    "commission key of --commission-pub (never the database's) and name an event\n"
+    "of the chain with its hash and counts. Prints one line per difference and\n"
+    "exits 1 when there is any, 0 when all agree.\n";
+
+/* One stored event, as read (the replay's input). */
+typedef struct aev {
+    int64_t seq;
+    int64_t time;
+    char kind[32];
+    int has_subject;
+    uint8_t subject[PR_HASH_BYTES];
+    char verdict[64];
+    char codes[512];
+    char *data;
+} aev;
+
+typedef struct audit {
+    FILE *out;
+    long diffs;
+    sqlite3 *st;            /* the stored database, read only */
+    sqlite3 *peek;          /* the replay, read only: its head for the clock */
+    aev *ev;
+    size_t n_ev;
+    char dir[512];          /* temporary folder of the replay */
+    char rpath[600];        /* the replay database */
+    FILE *null;
+} audit;
+
+static void differ(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void differ(audit *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("difference: ", a->out);
+    vfprintf(a->out, fmt, ap);
+    fputc('\n', a->out);
+    va_end(ap);
+    a->diffs++;
+}
+
+/* The clock of the replay: the recorded time of the event about to be
+ * appended (the replay's head + 1), so decisions that read the clock
+ * (signed-in-future) and event times come out as they were. */
+static int64_t replay_clock(void *ctx)
+{
+    audit *a = ctx;
+    sqlite3_stmt *s = NULL;
+    int64_t head = 0, t = 0;
+    size_t i;
+
+    if (a->peek != NULL &&
+        sqlite3_prepare_v2(a->peek, "SELECT coalesce(max(seq), 0) FROM events", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        head = (int64_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    for (i = 0; i < a->n_ev; i++) {
+        t = a->ev[i].time;
+        if (a->ev[i].seq >= head + 1)
+            break;
+    }
+    return t;
+}
+
+static void free_events(audit *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_ev; i++)
+        free(a->ev[i].data);
+    free(a->ev);
+    a->ev = NULL;
+    a->n_ev = 0;
+}
+
+static int load_events(audit *a, ct_err *e)
+{
+    static const char sql[] =
+        "SELECT seq, kind, time, subject, verdict, codes, data FROM events ORDER BY seq";
+    sqlite3_stmt *s = NULL;
+    aev *x, *grown;
+    char t[64];
+    size_t cap = 0;
+    int rc = -1, step;
+
+    if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, "events", "database: %s", sqlite3_errmsg(a->st));
+        goto out;
+    }
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (a->n_ev == cap) {
+            cap = cap ? 2 * cap : 256;
+            grown = realloc(a->ev, cap * sizeof *grown);
+            if (grown == NULL) {
+                ct_err_set(e, CT_EXIT_IO, "events", "out of memory");
+                goto out;
+            }
+            a->ev = grown;
+        }
+        x = &a->ev[a->n_ev];
+        memset(x, 0, sizeof *x);
+        x->seq = (int64_t)sqlite3_column_int64(s, 0);
+        ct_col_text(s, 1, x->kind, sizeof x->kind);
+        ct_col_text(s, 2, t, sizeof t);
+        if (pr_parse_time(t, strlen(t), &x->time) != 0)
+            x->time = 0;
+        x->has_subject = ct_col_blob(s, 3, x->subject, PR_HASH_BYTES) == 0;
+        ct_col_text(s, 4, x->verdict, sizeof x->verdict);
+        ct_col_text(s, 5, x->codes, sizeof x->codes);
+        x->data = strdup(sqlite3_column_text(s, 6) != NULL ? (const char *)sqlite3_column_text(s, 6)
+                                                            : "");
+        if (x->data == NULL) {
+            ct_err_set(e, CT_EXIT_IO, "events", "out of memory");
+            goto out;
+        }
+        a->n_ev++;
+    }
+    if (step != SQLITE_DONE) {
+        ct_err_set(e, CT_EXIT_IO, "events", "database: %s", sqlite3_errmsg(a->st));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Writes n bytes to DIR/name; the path into path. 0, or -1. */
+static int put(audit *a, const char *name, const void *p, size_t n, char *path, size_t plen)
+{
+    FILE *f;
+    int rc = -1;
+
+    snprintf(path, plen, "%s/%s", a->dir, name);
+    f = fopen(path, "wb");
+    if (f != NULL && fwrite(p, 1, n, f) == n)
+        rc = 0;
+    if (f != NULL && fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* One blob from the stored database by a hash column: sql takes ?1 = hash
+ * and returns the blob in column 0 (and optionally column 1). Writes the
+ * columns to DIR/name and DIR/name.sig. 1 written, 0 not found, -1 error. */
+static int put_blob(audit *a, const char *sql, const uint8_t *hash, const char *name, char *path,
+                    size_t plen)
+{
+    sqlite3_stmt *s = NULL;
+    char sigpath[700], signame[128];
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_blob(s, 1, hash, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        rc = 0;
+        goto out;
+    }
+    if (put(a, name, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), path, plen) != 0)
+        goto out;
+    if (sqlite3_column_count(s) > 1) {
+        snprintf(signame, sizeof signame, "%s.sig", name);
+        if (put(a, signame, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), sigpath,
+                sizeof sigpath) != 0)
+            goto out;
+    }
+    rc = 1;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Runs a command on the replay with its output discarded; a failure to
+ * run (usage or database) is a difference naming the event. */
+static void run(audit *a, const aev *x, int argc, char **argv)
+{
+    char *msg = NULL, *nl;
+    size_t len = 0;
+    FILE *err = open_memstream(&msg, &len);
+    FILE *e2 = err != NULL ? err : a->null;
+    int rc;
+
+    rc = argv[0][0] == 'e'   ? (argv[0][1] == 'n' ? ct_cmd_enroll : ct_cmd_excuse)(argc, argv, a->null, e2)
+         : argv[0][0] == 'i' ? ct_cmd_init(argc, argv, a->null, e2)
+         : argv[0][0] == 'r' ? (argv[0][2] == 'v' ? ct_cmd_revoke : ct_cmd_resolve)(argc, argv, a->null, e2)
+                             : ct_cmd_amend_definition(argc, argv, a->null, e2);
+    if (err != NULL)
+        fclose(err);
+    /* Each command below made its event only when it succeeded. */
+    if (rc != CT_EXIT_OK) {
+        if (msg != NULL && (nl = strchr(msg, '\n')) != NULL)
+            *nl = '\0';
+        differ(a, "event %lld (%s): cannot be replayed: %s", (long long)x->seq, x->kind,
+               msg != NULL ? msg : "");
+    }
+    free(msg);
+}
+
+/* Words of an event's data: "key K decision REF", "precinct P contest C
+ * decision REF". The reference is the rest of the line. */
+static const char *word_after(const char *data, const char *name, char *out, size_t outlen, int rest)
+{
+    size_t n = strlen(name), i = 0;
+    const char *p = data;
+
+    out[0] = '\0';
+    while (p != NULL && *p != '\0') {
+        if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+            p += n + 1;
+            while (p[i] != '\0' && (rest || p[i] != ' ') && i + 1 < outlen) {
+                out[i] = p[i];
+                i++;
+            }
+            out[i] = '\0';
+            break;
+        }
+        p = strchr(p, ' ');
+        if (p != NULL)
+            p++;
+    }
+    return out;
+}
+
+static void replay_import(audit *a, aev *x)
+{
+    static const char sql[] =
+        "SELECT bytes, name, size, coalesce(precinct, '-'), coalesce(contest, '-') FROM files"
+        " WHERE hash = ?1";
+    sqlite3_stmt *s = NULL;
+    ct_db *db = NULL;
+    ct_input in;
+    ct_item_result res;
+    ct_import_opts o = {0};
+    ct_err e;
+    char hex[PR_HASH_HEX + 1], p[PR_ID_MAX + 1], c[PR_ID_MAX + 1];
+    size_t n;
+
+    memset(&in, 0, sizeof in);
+    memset(&e, 0, sizeof e);
+    pr_hex_encode(hex, x->subject, PR_HASH_BYTES);
+    if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_blob(s, 1, x->subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        differ(a, "event %lld (import): file %s is not in the database", (long long)x->seq, hex);
+        goto out;
+    }
+    ct_col_text(s, 3, p, sizeof p);
+    ct_col_text(s, 4, c, sizeof c);
+    n = (size_t)sqlite3_column_bytes(s, 0);
+    in.len = n;
+    in.size = (uint64_t)sqlite3_column_int64(s, 2);
+    in.bytes = malloc(n + 1);
+    in.name = malloc((size_t)sqlite3_column_bytes(s, 1) + 1);
+    if (in.bytes == NULL || in.name == NULL)
+        goto out;
+    if (n > 0)
+        memcpy(in.bytes, sqlite3_column_blob(s, 0), n);
+    in.bytes[n] = 0;
+    memcpy(in.name, sqlite3_column_blob(s, 1) != NULL ? sqlite3_column_blob(s, 1) : "",
+           (size_t)sqlite3_column_bytes(s, 1));
+    in.name[sqlite3_column_bytes(s, 1)] = '\0';
+    memcpy(in.hash, x->subject, PR_HASH_BYTES);
+    if (!ct_input_oversize(&in)) {
+        /* The bytes are the truth: a file whose bytes were edited is
+         * replayed as the bytes now are, and named here. */
+        pr_hash(in.hash, in.bytes, in.len);
+        if (in.size != in.len || memcmp(in.hash, x->subject, PR_HASH_BYTES) != 0)
+            differ(a, "event %lld (import): file %s (precinct %s contest %s): stored bytes do not "
+                      "hash to it",
+                   (long long)x->seq, hex, p, c);
+        in.size = in.len;
+    }
+    if (ct_db_open(a->rpath, 0, &db, &e) != 0 || ct_import_item(db, &in, &res, &e) != 0 ||
+        (res.kind == CT_ITEM_STORED && ct_redecide(db, in.hash, NULL, &o, a->null, &e) != 0))
+        differ(a, "event %lld (import): cannot be replayed: %s: %s", (long long)x->seq, e.what, e.why);
+out:
+    ct_db_close(db);
+    ct_input_free(&in);
+    sqlite3_finalize(s);
+}
+
+/* Replays one stored event that is not a re-decision. */
+static void replay(audit *a, aev *x)
+{
+    char path[700], kid[64], ref[CT_DECISION_REF_MAX + 1], p[PR_ID_MAX + 1], c[PR_ID_MAX + 1];
+    char hex[PR_HASH_HEX + 1], name[64];
+    int k;
+
+    pr_hex_encode(hex, x->subject, PR_HASH_BYTES);
+    snprintf(name, sizeof name, "ev-%lld", (long long)x->seq);
+    word_after(x->data, "decision", ref, sizeof ref, 1);
+    word_after(x->data, "precinct", p, sizeof p, 0);
+    word_after(x->data, "contest", c, sizeof c, 0);
+    if (strcmp(x->kind, CT_EV_IMPORT) == 0) {
+        replay_import(a, x);
+    } else if (strcmp(x->kind, CT_EV_ENROL) == 0) {
+        k = put_blob(a, "SELECT request FROM keys WHERE request_hash = ?1", x->subject, name, path,
+                     sizeof path);
+        if (k != 1) {
+            differ(a, "event %lld (enrol): request %s is not in the database", (long long)x->seq, hex);
+        } else {
+            char *argv[] = {"enroll", "--db", a->rpath, path, NULL};
+            run(a, x, 4, argv);
+        }
+    } else if (strcmp(x->kind, CT_EV_REVOKE) == 0) {
+        char *argv[] = {"revoke", "--db", a->rpath, "--key", kid, "--reason", x->codes, "--decision",
+                        ref, NULL};
+        word_after(x->data, "key", kid, sizeof kid, 0);
+        run(a, x, 9, argv);
+    } else if (strcmp(x->kind, CT_EV_RESOLVE) == 0) {
+        char opt[80];
+        char *argv[] = {"resolve", "--db", a->rpath, "--precinct", p, "--contest", c, opt, hex,
+                        "--decision", ref, NULL};
+        snprintf(opt, sizeof opt, "--%s", x->verdict);
+        run(a, x, 11, argv);
+    } else if (strcmp(x->kind, CT_EV_EXCUSE) == 0) {
+        char *argv[] = {"excuse", "--db", a->rpath, "--precinct", p, "--contest", c, "--reason",
+                        x->codes, "--decision", ref, NULL};
+        run(a, x, 11, argv);
+    } else if (strcmp(x->kind, CT_EV_AMEND) == 0) {
+        k = put_blob(a,
+                     "SELECT definition, definition_sig FROM definitions WHERE definition_hash = ?1",
+                     x->subject, name, path, sizeof path);
+        if (k != 1) {
+            differ(a, "event %lld (amend-definition): definition %s is not in the database",
+                   (long long)x->seq, hex);
+        } else {
+            char *argv[] = {"amend-definition", "--db", a->rpath, "--definition", path,
+                            "--decision", ref, NULL};
+            run(a, x, 7, argv);
+        }
+    } else {
+        differ(a, "event %lld: unknown kind %s", (long long)x->seq, x->kind);
+    }
+}
+
+/* Event 1: `central init` from the stored definition and signature, with
+ * the commission key given (or the stored one, said on err). */
+static int replay_init(audit *a, const char *pub, FILE *err)
+{
+    static const char sql[] = "SELECT definition, definition_sig, mode, commission_pk FROM meta";
+    sqlite3_stmt *s = NULL;
+    char defpath[700], sigpath[700], pubpath[1024], mode[16];
+    pr_buf b;
+    int rc = -1;
+
+    pr_buf_init(&b, 256);
+    if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW ||
+        (pub == NULL && sqlite3_column_bytes(s, 3) != PR_PK_BYTES)) {
+        differ(a, "meta: missing or damaged");
+        rc = 0;
+        goto out;
+    }
+    if (a->n_ev == 0 || a->ev[0].seq != 1 || strcmp(a->ev[0].kind, CT_EV_INIT) != 0)
+        differ(a, "event 1: not an init event");
+    ct_col_text(s, 2, mode, sizeof mode);
+    if (put(a, "definition.json", sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+            defpath, sizeof defpath) != 0 ||
+        put(a, "definition.json.sig", sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
+            sigpath, sizeof sigpath) != 0)
+        goto out;
+    if (pub == NULL) {
+        fprintf(err, "central: audit: no --commission-pub: the definition is checked against the "
+                     "database's own commission key\n");
+        if (pr_pubkey_encode(PR_KEY_COMMISSION, sqlite3_column_blob(s, 3), &b) != 0 ||
+            put(a, "commission.pub", b.data, b.len, pubpath, sizeof pubpath) != 0)
+            goto out;
+    } else {
+        snprintf(pubpath, sizeof pubpath, "%s", pub);
+    }
+    {
+        char *argv[] = {"init", "--db", a->rpath, "--definition", defpath, "--commission-pub",
+                        pubpath, "--mode", mode, NULL};
+        aev one = {.seq = 1, .kind = "init"};
+        run(a, &one, 9, argv);
+    }
+    rc = 0;
+out:
+    pr_buf_free(&b);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- comparison ---------------------------------------------------------- */
+
+/* A table, the key that names its rows, and how a row names its precinct
+ * and contest (?1 = the key as text; NULL when the table has none). */
+typedef struct table {
+    const char *name;
+    const char *key;
+    const char *where[2];   /* main, stored */
+} table;
+
+#define WHERE_FILES(S) "SELECT precinct, contest FROM " S ".files WHERE id = ?1"
+#define WHERE_VIA(S, T)                                                                        \
+    "SELECT f.precinct, f.contest FROM " S "." T " d JOIN " S ".files f ON f.id = d.file"      \
+    " WHERE d.seq = ?1"
+#define WHERE_EXCUSES(S) "SELECT precinct, contest FROM " S ".excuses WHERE seq = ?1"
+
+static const table tables[] = {
+    {"meta", "one", {NULL, NULL}},
+    {"events", "seq", {NULL, NULL}},
+    {"keys", "id", {NULL, NULL}},
+    {"key_precincts", "key || '/' || precinct", {NULL, NULL}},
+    {"revocations", "seq", {NULL, NULL}},
+    {"files", "id", {WHERE_FILES("main"), WHERE_FILES("stored")}},
+    {"decisions", "seq", {WHERE_VIA("main", "decisions"), WHERE_VIA("stored", "decisions")}},
+    {"resolutions", "seq", {WHERE_VIA("main", "resolutions"), WHERE_VIA("stored", "resolutions")}},
+    {"excuses", "seq", {WHERE_EXCUSES("main"), WHERE_EXCUSES("stored")}},
+    {"definitions", "seq", {NULL, NULL}},
+};
+
+/* " (precinct P contest C)" of a row, from the replay or else the stored
+ * database, into out. */
+static void where(sqlite3 *q, const table *t, const char *key, char *out, size_t outlen)
+{
+    sqlite3_stmt *s = NULL;
+    size_t i;
+
+    out[0] = '\0';
+    for (i = 0; t->where[i] != NULL && i < 2 && out[0] == '\0'; i++) {
+        if (sqlite3_prepare_v2(q, t->where[i], -1, &s, NULL) == SQLITE_OK &&
+            sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+            snprintf(out, outlen, " (precinct %s contest %s)",
+                     sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "-",
+                     sqlite3_column_text(s, 1) ? (const char *)sqlite3_column_text(s, 1) : "-");
+        sqlite3_finalize(s);
+        s = NULL;
+    }
+}
+
+/* Rows whose key is on one side only. */
+static void one_sided(audit *a, sqlite3 *q, const table *t, const char *have, const char *lack,
+                      const char *what)
+{
+    char sql[512], w[2 * PR_ID_MAX + 40];
+    sqlite3_stmt *s = NULL;
+
+    snprintf(sql, sizeof sql, "SELECT CAST(%s AS TEXT) FROM %s.%s EXCEPT SELECT CAST(%s AS TEXT) FROM %s.%s"
+             " ORDER BY 1",
+             t->key, have, t->name, t->key, lack, t->name);
+    if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) != SQLITE_OK) {
+        differ(a, "table %s: cannot be compared: %s", t->name, sqlite3_errmsg(q));
+        goto out;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(s, 0);
+        where(q, t, key, w, sizeof w);
+        differ(a, "%s %s%s: %s", t->name, key, w, what);
+    }
+out:
+    sqlite3_finalize(s);
+}
+
+static void cells(audit *a, sqlite3 *q, const table *t)
+{
+    char sql[768], col[64], w[2 * PR_ID_MAX + 40];
+    sqlite3_stmt *cols = NULL, *s = NULL;
+
+    if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &cols, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(cols, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    while (sqlite3_step(cols) == SQLITE_ROW) {
+        ct_col_text(cols, 0, col, sizeof col);
+        /* meta.created is when init ran, a note, not a fact of the chain. */
+        if (strcmp(t->name, "meta") == 0 && strcmp(col, "created") == 0)
+            continue;
+        snprintf(sql, sizeof sql,
+                 "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN stored.%s s"
+                 " ON CAST(m.%s AS TEXT) = CAST(s.%s AS TEXT) WHERE m.%s IS NOT s.%s ORDER BY m.%s",
+                 t->key, col, col, t->name, t->name, t->key, t->key, col, col, t->key);
+        /* key expressions name columns bare: qualify them by rewriting is
+         * not needed for single-column keys; key_precincts is compared
+         * row-wise only (its rows are their key). */
+        if (strchr(t->key, '|') != NULL)
+            break;
+        if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) != SQLITE_OK) {
+            differ(a, "table %s column %s: cannot be compared: %s", t->name, col, sqlite3_errmsg(q));
+            continue;
+        }
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            const char *key = (const char *)sqlite3_column_text(s, 0);
+            const char *mv = (const char *)sqlite3_column_text(s, 1);
+            const char *sv = (const char *)sqlite3_column_text(s, 2);
+            where(q, t, key, w, sizeof w);
+            differ(a, "%s %s%s: %s is %.80s in the database, %.80s on replay", t->name, key, w, col,
+                   sv != NULL ? sv : "", mv != NULL ? mv : "");
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+    }
+out:
+    sqlite3_finalize(s);
+    sqlite3_finalize(cols);
+}
+
+/* The schema (tables, indexes, append-only triggers) must be as created. */
+static void schema(audit *a, sqlite3 *q)
+{
+    static const char *const sql[] = {
+        "SELECT type, name FROM main.sqlite_master EXCEPT SELECT type, name FROM stored.sqlite_master",
+        "SELECT type, name FROM stored.sqlite_master EXCEPT SELECT type, name FROM main.sqlite_master",
+        "SELECT m.type, m.name FROM main.sqlite_master m JOIN stored.sqlite_master s USING (name)"
+        " WHERE m.sql IS NOT s.sql"};
+    static const char *const what[] = {"missing from the database", "not created by central",
+                                       "altered"};
+    sqlite3_stmt *s = NULL;
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        if (sqlite3_prepare_v2(q, sql[i], -1, &s, NULL) != SQLITE_OK)
+            continue;
+        while (sqlite3_step(s) == SQLITE_ROW)
+            differ(a, "schema: %s %s: %s", sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+                   what[i]);
+        sqlite3_finalize(s);
+        s = NULL;
+    }
+}
+
+static int compare(audit *a, const char *dbpath, ct_err *e)
+{
+    sqlite3 *q = NULL;
+    sqlite3_stmt *s = NULL;
+    size_t i;
+    int rc = -1;
+
+    if (sqlite3_open_v2(a->rpath, &q, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q, "ATTACH ?1 AS stored", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(s, 1, dbpath, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_DONE) {
+        ct_err_set(e, CT_EXIT_IO, dbpath, "database: %s", q != NULL ? sqlite3_errmsg(q) : "no memory");
+        goto out;
+    }
+    schema(a, q);
+    for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        one_sided(a, q, &tables[i], "main", "stored", "missing from the database");
+        one_sided(a, q, &tables[i], "stored", "main", "in the database but not produced by replay");
+        cells(a, q, &tables[i]);
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    sqlite3_close(q);
+    return rc;
+}
+
+/* ---- statuses and the tally -------------------------------------------- */
+
+/* Every (precinct, contest)'s status and standing return, and every
+ * contest's sums, of the database as stored against the replay: the same
+ * report code computes both, from each one's own rows and bytes. */
+static void statuses(audit *a, const char *dbpath)
+{
+    ct_db *sd = NULL, *rd = NULL;
+    ct_report sr, rr;
+    ct_contest_sum ss, rs;
+    const cm_definition *def;
+    ct_err e;
+    size_t i, j;
+    int have_s = 0, have_r = 0;
+
+    memset(&sr, 0, sizeof sr);
+    memset(&rr, 0, sizeof rr);
+    memset(&e, 0, sizeof e);
+    if (ct_db_open(dbpath, 1, &sd, &e) != 0 || ct_report_build(sd, 0, 1, &sr, &e) != 0) {
+        differ(a, "status: the database's statuses cannot be computed: %s: %s", e.what, e.why);
+        goto out;
+    }
+    have_s = 1;
+    if (ct_db_open(a->rpath, 1, &rd, &e) != 0 || ct_report_build(rd, 0, 1, &rr, &e) != 0)
+        goto out;
+    have_r = 1;
+    def = rd->def;
+    if (sr.n != rr.n || sd->def->n_contests != def->n_contests)
+        goto out; /* another definition: the tables already say so */
+    for (i = 0; i < rr.n; i++) {
+        const ct_pc_row *x = &sr.rows[i], *y = &rr.rows[i];
+        if (x->status != y->status)
+            differ(a, "precinct %s contest %s: status %s in the database, %s on replay",
+                   def->precincts[y->precinct].id, def->contests[y->contest].id,
+                   ct_status_name(x->status), ct_status_name(y->status));
+        else if (x->has_head != y->has_head ||
+                 (y->has_head && memcmp(x->hash, y->hash, PR_HASH_BYTES) != 0))
+            differ(a, "precinct %s contest %s: another return stands in the database",
+                   def->precincts[y->precinct].id, def->contests[y->contest].id);
+    }
+    for (j = 0; j < def->n_contests; j++) {
+        memset(&ss, 0, sizeof ss);
+        memset(&rs, 0, sizeof rs);
+        if (ct_contest_sum_build(sd->def, &sr, j, &ss) == 0 &&
+            ct_contest_sum_build(def, &rr, j, &rs) == 0) {
+            const cm_protocol *pr = &def->protocols[def->contests[j].protocol];
+            for (i = 0; i < rs.n_lines && i < ss.n_lines && i < pr->n_lines; i++)
+                if (ss.lines[i] != rs.lines[i])
+                    differ(a, "contest %s: tally of line %s is %llu in the database, %llu on replay",
+                           def->contests[j].id, pr->lines[i].id, (unsigned long long)ss.lines[i],
+                           (unsigned long long)rs.lines[i]);
+            for (i = 0; i < rs.n_candidates && i < ss.n_candidates; i++)
+                if (ss.votes[i] != rs.votes[i])
+                    differ(a, "contest %s: tally of %s is %llu in the database, %llu on replay",
+                           def->contests[j].id, def->contests[j].candidates[i].id,
+                           (unsigned long long)ss.votes[i], (unsigned long long)rs.votes[i]);
+        }
+        ct_contest_sum_free(&ss);
+        ct_contest_sum_free(&rs);
+    }
+out:
+    if (have_s)
+        ct_report_free(&sr);
+    if (have_r)
+        ct_report_free(&rr);
+    ct_db_close(sd);
+    ct_db_close(rd);
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+/* The published checkpoints against the replay; says what they rule out. */
+static int check_checkpoints(audit *a, const char *dir, const char *pubpath, ct_err *e)
+{
+    sqlite3_stmt *s = NULL;
+    char election[PR_ID_MAX + 1] = "";
+    int64_t newest = 0, last = a->n_ev > 0 ? a->ev[a->n_ev - 1].seq : 0;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(a->st, "SELECT election FROM meta", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        ct_col_text(s, 0, election, sizeof election);
+    if (ct_checkpoint_check(a->rpath, election, dir, pubpath, a->out, &a->diffs, &newest, e) != 0)
+        goto out;
+    if (newest == 0)
+        fprintf(a->out, "audit: no checkpoint in %s: events removed from the end of the log cannot "
+                        "be ruled out\n", dir);
+    else
+        fprintf(a->out, "audit: newest checkpoint: event %lld of %lld\n", (long long)newest,
+                (long long)last);
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Removes the replay's folder and what is in it (files only). */
+static void rm_dir(audit *a)
+{
+    char path[1024];
+    DIR *d = opendir(a->dir);
+    struct dirent *de;
+
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", a->dir, de->d_name);
+        (void)unlink(path);
+    }
+    if (d != NULL)
+        closedir(d);
+    (void)rmdir(a->dir);
+}
+
+int ct_cmd_audit(int argc, char **argv, FILE *out, FILE *err)
+{
+    static const ct_optspec specs[] = {
+        {"db", 1}, {"checkpoints", 1}, {"commission-pub", 1}, {"help", 0}, {NULL, 0}};
+    const char *dbpath = NULL, *cpdir = NULL, *pub = NULL, *v, *tmp;
+    audit a;
+    ct_args args;
+    ct_err e;
+    ct_db raw;
+    int64_t bad = 0;
+    size_t i;
+    int k, opt, code = CT_EXIT_IO;
+
+    memset(&a, 0, sizeof a);
+    memset(&e, 0, sizeof e);
+    a.out = out;
+    ct_args_init(&args, argc, argv, 1);
+    while ((k = ct_args_next(&args, specs, &opt, &v, &e)) != 0) {
+        if (k < 0) {
+            code = ct_usage_error(err, audit_usage, e.what, e.why);
+            goto out;
+        }
+        if (k == 2) {
+            code = ct_usage_error(err, audit_usage, v, "unexpected operand");
+            goto out;
+        }
+        if (opt == 0)
+            dbpath = v;
+        else if (opt == 1)
+            cpdir = v;
+        else if (opt == 2)
+            pub = v;
+        else {
+            fputs(audit_usage, out);
+            fputs(audit_help, out);
+            code = CT_EXIT_OK;
+            goto out;
+        }
+    }
+    if (dbpath == NULL || (cpdir != NULL && pub == NULL)) {
+        code = ct_usage_error(err, audit_usage, "audit",
+                              "--db is required, and --checkpoints needs --commission-pub");
+        goto out;
+    }
+    if (sqlite3_open_v2(dbpath, &a.st, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ct_err_set(&e, CT_EXIT_IO, dbpath, "database: %s", a.st ? sqlite3_errmsg(a.st) : "no memory");
+        ct_err_print(&e, err);
+        goto out;
+    }
+    a.null = fopen("/dev/null", "w");
+    tmp = getenv("TMPDIR");
+    snprintf(a.dir, sizeof a.dir, "%s/central-audit-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    if (a.null == NULL || mkdtemp(a.dir) == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, a.dir, "%s", strerror(errno));
+        a.dir[0] = '\0';
+        ct_err_print(&e, err);
+        goto out;
+    }
+    snprintf(a.rpath, sizeof a.rpath, "%s/replay.db", a.dir);
+    if (load_events(&a, &e) != 0) {
+        ct_err_print(&e, err);
+        goto out;
+    }
+    /* The chain as stored: each hash from its fields and its predecessor. */
+    memset(&raw, 0, sizeof raw);
+    raw.sql = a.st;
+    snprintf(raw.path, sizeof raw.path, "%s", dbpath);
+    k = ct_events_verify(&raw, &bad, &e);
+    raw.sql = NULL;
+    if (k < 0) {
+        ct_err_print(&e, err);
+        goto out;
+    }
+    if (k == 1)
+        differ(&a, "event %lld: the hash chain is broken here (its hash does not follow from its "
+                   "fields and its predecessor)",
+               (long long)bad);
+    ct_clock_set(replay_clock, &a);
+    if (replay_init(&a, pub, err) != 0) {
+        ct_err_set(&e, CT_EXIT_IO, a.dir, "cannot write the replay's inputs");
+        ct_err_print(&e, err);
+        goto out;
+    }
+    if (access(a.rpath, F_OK) != 0 ||
+        sqlite3_open_v2(a.rpath, &a.peek, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        /* init refused the stored definition: nothing can be replayed. */
+        differ(&a, "event 1 (init): the stored definition cannot be replayed; nothing after it "
+                   "was checked");
+    } else {
+        for (i = 1; i < a.n_ev; i++)
+            if (strcmp(a.ev[i].kind, CT_EV_REDECIDE) != 0)
+                replay(&a, &a.ev[i]);
+        ct_clock_set(NULL, NULL);
+        if (compare(&a, dbpath, &e) != 0) {
+            ct_err_print(&e, err);
+            goto out;
+        }
+        statuses(&a, dbpath);
+    }
+    if (cpdir != NULL) {
+        if (check_checkpoints(&a, cpdir, pub, &e) != 0) {
+            ct_err_print(&e, err);
+            goto out;
+        }
+    } else
+        fprintf(out, "audit: no checkpoint given: events removed from the end of the log cannot be "
+                     "ruled out\n");
+    fprintf(out, "audit: %zu events replayed: %ld difference%s\n", a.n_ev, a.diffs,
+            a.diffs == 1 ? "" : "s");
+    code = a.diffs > 0 ? CT_EXIT_FAIL : CT_EXIT_OK;
+out:
+    ct_clock_set(NULL, NULL);
+    sqlite3_close(a.peek);
+    sqlite3_close(a.st);
+    free_events(&a);
+    if (a.dir[0] != '\0')
+        rm_dir(&a);
+    if (a.null != NULL)
+        fclose(a.null);
+    return code;
+}
