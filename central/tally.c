@@ -15,6 +15,7 @@
 #include "ct.h"
 #include "db.h"
 #include "jsonout.h"
+#include "nist.h"
 #include "report.h"
 
 #define NONE ((size_t)-1)
@@ -22,7 +23,7 @@
 
 static const char tally_usage[] =
     "usage: central tally --db DB [--contest C] [--by precinct|area]... [--as-of SEQ]\n"
-    "                     [--format text|json|csv]\n";
+    "                     [--format text|json|csv|nist-json]\n";
 static const char tally_help[] =
     "Prints the tally of every contest (or only C): votes per candidate with shares\n"
     "of ballots cast, against-all and invalid, every protocol line's sum, registered\n"
@@ -31,9 +32,10 @@ static const char tally_help[] =
     "party. --by precinct adds each precinct's counts, return hash and key id;\n"
     "--by area adds the sums of every area of the contest's subtree (turnout per\n"
     "contest). --as-of SEQ computes it as it was after event SEQ. --format csv\n"
-    "writes one row per figure (docs/DEFINITION.md, \"Tally output\").\n";
+    "writes one row per figure (docs/DEFINITION.md, \"Tally output\"); --format\n"
+    "nist-json the whole tally as a NIST SP 1500-100 v2 ElectionReport (docs/NIST.md).\n";
 
-typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV } out_format;
+typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV, FMT_NIST } out_format;
 
 typedef struct opts {
     const char *contest;
@@ -1183,8 +1185,10 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
                 op.format = FMT_JSON;
             } else if (strcmp(v, "csv") == 0) {
                 op.format = FMT_CSV;
+            } else if (strcmp(v, "nist-json") == 0) {
+                op.format = FMT_NIST;
             } else {
-                code = ct_usage_error(err, tally_usage, "--format", "text, json or csv");
+                code = ct_usage_error(err, tally_usage, "--format", "text, json, csv or nist-json");
                 goto out;
             }
         } else {
@@ -1228,7 +1232,12 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
         goto fail;
     }
     ct_hex(hex, r.head, PR_HASH_BYTES);
-    if (op.format == FMT_CSV) {
+    if (op.format == FMT_NIST) {
+        if (ct_nist_print(out, db->def, db->mode, &r, op.contest) != 0) {
+            ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
+            goto fail;
+        }
+    } else if (op.format == FMT_CSV) {
         print_csv(out, db->def, &r, cos, ncos, &na, &op);
     } else if (op.format == FMT_JSON) {
         json_t *o;

@@ -3,7 +3,7 @@
 # without prompting. Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsodium-dev libsqlite3-dev libjansson-dev
-      libcmocka-dev python3 python3-nacl xz-utils
+      libcmocka-dev python3 python3-nacl python3-jsonschema xz-utils
       libcsv-dev libutf8proc-dev scdoc man-db groff-base
       libqrencode-dev libpng-dev libzbar-dev libjpeg62-turbo-dev gettext sqlite3)
 missing=()
