@@ -16,6 +16,7 @@
 #include "db.h"
 #include "jsonout.h"
 #include "nist.h"
+#include "openelections.h"
 #include "report.h"
 
 #define NONE ((size_t)-1)
@@ -23,7 +24,8 @@
 
 static const char tally_usage[] =
     "usage: central tally --db DB [--contest C] [--by precinct|area]... [--as-of SEQ]\n"
-    "                     [--format text|json|csv|nist-json]\n";
+    "                     [--format text|json|csv|nist-json|openelections]\n"
+    "                     [--county-level N]\n";
 static const char tally_help[] =
     "Prints the tally of every contest (or only C): votes per candidate with shares\n"
     "of ballots cast, against-all and invalid, every protocol line's sum, registered\n"
@@ -33,14 +35,18 @@ static const char tally_help[] =
     "--by area adds the sums of every area of the contest's subtree (turnout per\n"
     "contest). --as-of SEQ computes it as it was after event SEQ. --format csv\n"
     "writes one row per figure (docs/DEFINITION.md, \"Tally output\"); --format\n"
-    "nist-json the whole tally as a NIST SP 1500-100 v2 ElectionReport (docs/NIST.md).\n";
+    "nist-json the whole tally as a NIST SP 1500-100 v2 ElectionReport (docs/NIST.md);\n"
+    "--format openelections CSV in OpenElections' precinct layout, the county column\n"
+    "naming each precinct's area at depth N of --county-level N (root 0; default the\n"
+    "parent of the precinct's area) (docs/OPENELECTIONS.md).\n";
 
-typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV, FMT_NIST } out_format;
+typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV, FMT_NIST, FMT_OE } out_format;
 
 typedef struct opts {
     const char *contest;
     int by_precinct, by_area;
     out_format format;
+    long county_level;              /* CT_OE_COUNTY_DEFAULT, or --county-level */
 } opts;
 
 /* One contest, computed; areas (def->n_areas sums) only with --by area. */
@@ -1131,7 +1137,8 @@ static void print_csv(FILE *out, const cm_definition *def, const ct_report *r,
 int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},    {"contest", 1}, {"by", 1},  {"as-of", 1},
-                                       {"format", 1}, {"help", 0},   {NULL, 0}};
+                                       {"format", 1}, {"help", 0},   {"county-level", 1},
+                                       {NULL, 0}};
     const char *dbpath = NULL, *v;
     long long as_of = 0;
     contest_out *cos = NULL;
@@ -1150,6 +1157,7 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
     memset(&e, 0, sizeof e);
     memset(&op, 0, sizeof op);
     memset(&na, 0, sizeof na);
+    op.county_level = CT_OE_COUNTY_DEFAULT;
     ct_args_init(&a, argc, argv, 1);
     while ((k = ct_args_next(&a, specs, &opt, &v, &e)) != 0) {
         if (k < 0) {
@@ -1187,10 +1195,21 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
                 op.format = FMT_CSV;
             } else if (strcmp(v, "nist-json") == 0) {
                 op.format = FMT_NIST;
+            } else if (strcmp(v, "openelections") == 0) {
+                op.format = FMT_OE;
             } else {
-                code = ct_usage_error(err, tally_usage, "--format", "text, json, csv or nist-json");
+                code = ct_usage_error(err, tally_usage, "--format",
+                                      "text, json, csv, nist-json or openelections");
                 goto out;
             }
+        } else if (opt == 6) {
+            long long n;
+            if (ct_parse_uint(v, 1000000, &n) != 0) {
+                code = ct_usage_error(err, tally_usage, "--county-level",
+                                      "an area depth >= 0 (the root is 0)");
+                goto out;
+            }
+            op.county_level = (long)n;
         } else {
             fputs(tally_usage, out);
             fputs(tally_help, out);
@@ -1199,6 +1218,10 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
     }
     if (dbpath == NULL) {
         code = ct_usage_error(err, tally_usage, "tally", "--db DB is required");
+        goto out;
+    }
+    if (op.county_level != CT_OE_COUNTY_DEFAULT && op.format != FMT_OE) {
+        code = ct_usage_error(err, tally_usage, "--county-level", "only with --format openelections");
         goto out;
     }
     if (ct_db_open(dbpath, 1, &db, &e) != 0)
@@ -1235,6 +1258,11 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
     if (op.format == FMT_NIST) {
         if (ct_nist_print(out, db->def, db->mode, &r, op.contest) != 0) {
             ct_err_set(&e, CT_EXIT_IO, "tally", "out of memory");
+            goto fail;
+        }
+    } else if (op.format == FMT_OE) {
+        if (ct_oe_print(out, db->def, &r, op.contest, op.county_level) != 0) {
+            ct_err_set(&e, CT_EXIT_IO, "tally", "cannot write the output");
             goto fail;
         }
     } else if (op.format == FMT_CSV) {
