@@ -164,6 +164,23 @@ for y in $ELECTIONS; do
 
     "$CENTRAL" tally --db "$out/c.db" --format csv >"$W/$y.tally.csv" 2>"$W/$y.tally.err"
     check "$y: tally exit code" "$?" 0
+    # Issue 9: the NIST SP 1500-100 export of a real election several levels
+    # deep (country, region, territorial commission, precinct) validates
+    # against the official schema.
+    if "$PY" -c 'import jsonschema' 2>/dev/null; then
+        "$CENTRAL" tally --db "$out/c.db" --format nist-json >"$W/$y.nist.json" 2>"$W/$y.nist.err"
+        check "$y: nist-json exit code" "$?" 0
+        nist_errors=$("$PY" - "$SRC/tests/data/nist-err/NIST_V2_election_results_reporting.json" \
+            "$W/$y.nist.json" <<'PY'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
+print(sum(1 for _ in jsonschema.Draft4Validator(schema).iter_errors(doc)))
+PY
+)
+        check "$y: nist-json schema errors" "$nist_errors" 0
+    fi
     t4=$(now)
     "$CENTRAL" status --db "$out/c.db" >"$W/$y.status.out" 2>&1
     check "$y: status exit code" "$?" 0
