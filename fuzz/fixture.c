@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_definition_json.h" /* generated: fuzz_definition_json[] */
 #include "proto/codec.h"
@@ -21,6 +22,20 @@ void fuzz_fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     abort();
+}
+
+void fuzz_check_message(const char *what, const char *msg)
+{
+    size_t len = strlen(msg);
+    if (len == 0)
+        fuzz_fail("%s: a refusal without a reason", what);
+    for (size_t i = 0; i < len;) {
+        size_t at = i;
+        long cp = pr_utf8_next(msg, len, &i);
+        if (cp < 0x20 || !pr_cp_printable(cp))
+            fuzz_fail("%s: reason holds byte 0x%02x at %zu: \"%s\"", what,
+                      (unsigned char)msg[at], at, msg);
+    }
 }
 
 void fuzz_init(void)

@@ -29,6 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * saves the input and the replay driver fails. */
 _Noreturn void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A refusal's reason must be one printable line: not empty, valid UTF-8,
+ * no control, bidirectional or other unprintable character (what a
+ * program prints of it reaches a terminal as is). Aborts otherwise. */
+void fuzz_check_message(const char *what, const char *msg);
+
 /* Initialises libsodium once (aborts if it cannot). */
 void fuzz_init(void);
 

@@ -16,8 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_TEXT_MAX)
         return 0;
     fuzz_init();
-    if (pr_defsig_parse(data, size, &s, &d) != 0)
+    if (pr_defsig_parse(data, size, &s, &d) != 0) {
+        fuzz_check_message("pr_defsig_parse", d.msg);
         return 0;
+    }
     if (s.signed_len >= size || memcmp(data + s.signed_len, "signature ", 10) != 0)
         fuzz_fail("signed_len does not end at the signature line");
     if (pr_defsig_verify(data, &s, fuzz_definition()->hash, fuzz_commission_pk(), &d) == 0 &&

@@ -17,8 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_TEXT_MAX)
         return 0;
     fuzz_init();
-    if (pr_enrolment_parse(data, size, &e, &d) != 0)
+    if (pr_enrolment_parse(data, size, &e, &d) != 0) {
+        fuzz_check_message("pr_enrolment_parse", d.msg);
         return 0;
+    }
     if (e.n_precincts < 1 || e.n_precincts > PR_ENROL_PRECINCTS_MAX)
         fuzz_fail("%zu precincts", e.n_precincts);
     for (size_t i = 1; i < e.n_precincts; i++)

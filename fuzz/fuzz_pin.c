@@ -17,8 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_TEXT_MAX)
         return 0;
     fuzz_init();
-    if (st_pin_parse(data, size, &p, &d) != 0)
+    if (st_pin_parse(data, size, &p, &d) != 0) {
+        fuzz_check_message("st_pin_parse", d.msg);
         return 0;
+    }
     pr_buf_init(&b, PR_FILE_MAX);
     if (st_pin_encode(&p, &b) != 0 || b.len != size || memcmp(b.data, data, size) != 0)
         fuzz_fail("a parsed pin file does not encode to the same bytes");

@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t pk[PR_PK_BYTES];
         pr_diag d = {0, ""};
         pr_buf b;
-        if (pr_pubkey_parse(kinds[k], data, size, pk, &d) != 0)
+        if (pr_pubkey_parse(kinds[k], data, size, pk, &d) != 0) {
+            fuzz_check_message("pr_pubkey_parse", d.msg);
             continue;
+        }
         accepted++;
         if (!pr_pk_valid(pk))
             fuzz_fail("accepted an invalid point");

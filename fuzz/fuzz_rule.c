@@ -43,6 +43,7 @@ static void eval_all(const cm_protocol *p, const uint64_t *counts, uint64_t vote
             fuzz_fail("cm_rule_holds is not a pure 0/1 answer (%d %d %d)", a, b, c);
         if (memchr(detail, '\n', strnlen(detail, sizeof detail)) != NULL)
             fuzz_fail("a rule detail spans lines");
+        fuzz_check_message("cm_rule_holds detail", detail);
     }
 }
 
@@ -75,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cm_definition_load((const uint8_t *)json, n, &def, &d) != 0) {
         if (d.msg[0] != '$')
             fuzz_fail("a rule refusal must name its JSON path: \"%s\"", d.msg);
+        fuzz_check_message("cm_definition_load", d.msg);
         goto out;
     }
     {

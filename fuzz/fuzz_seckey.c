@@ -63,6 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  cheap ? sizeof pass - 1 : 0, sk, &d);
         if (rc < -4 || rc > 0)
             fuzz_fail("pr_seckey_parse returned %d", rc);
+        if (rc == -1 || rc == -3)
+            fuzz_check_message("pr_seckey_parse", d.msg);
         if (rc != -1 && !is_secret)
             fuzz_fail("a secret key file (rc %d) that pr_is_secret_key_file misses", rc);
         if (rc == 0 && enc == 0) {

@@ -11,7 +11,8 @@ build=$1 runs=$2; shift 2
 src=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(return return_roundtrip return_diff pubkey seckey enrolment defsig definition rule counts stream pin)
+  targets=(return return_roundtrip return_diff pubkey seckey enrolment defsig definition rule counts
+           stream pin checkpoint receipt)
 fi
 work=$build/fuzz-work
 mkdir -p "$work"

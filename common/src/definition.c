@@ -1361,9 +1361,13 @@ int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr
     root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         unsigned line = jerr.line > 0 ? (unsigned)jerr.line : 0;
+        char text[sizeof err->msg];
 
+        /* jansson quotes the input near the error as it is, so a definition
+         * could put a line break or a terminal escape into the message
+         * (found by fuzz/fuzz_definition.c): escape it. */
         pr_diag_set(err, line, "$: JSON error at line %d column %d: %s", jerr.line, jerr.column,
-                    jerr.text);
+                    cm_escape_text(jerr.text, text, sizeof text));
         goto out;
     }
     def = calloc(1, sizeof *def);

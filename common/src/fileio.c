@@ -213,7 +213,7 @@ out:
     return rc;
 }
 
-char *cm_escape(const char *s, char *out, size_t outlen)
+static char *escape(const char *s, char *out, size_t outlen, int keep_space)
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0, len = s != NULL ? strlen(s) : 0;
@@ -228,7 +228,7 @@ char *cm_escape(const char *s, char *out, size_t outlen)
         if (cp == '\\') {
             memcpy(esc, "\\\\", 2);
             n = 2;
-        } else if (cp > 0x20 && pr_cp_printable(cp)) {
+        } else if ((cp > 0x20 || (keep_space && cp == ' ')) && pr_cp_printable(cp)) {
             n = i - start; /* printable UTF-8 as is */
             memcpy(esc, s + start, n);
         } else {
@@ -251,4 +251,14 @@ char *cm_escape(const char *s, char *out, size_t outlen)
     }
     out[o] = '\0';
     return out;
+}
+
+char *cm_escape(const char *s, char *out, size_t outlen)
+{
+    return escape(s, out, outlen, 0);
+}
+
+char *cm_escape_text(const char *s, char *out, size_t outlen)
+{
+    return escape(s, out, outlen, 1);
 }

@@ -302,7 +302,7 @@ feed_special() {
 }
 
 cases=0
-while IFS=$'\t' read -r name feed want_rc want_res msg why; do
+while IFS=$'\t' read -r name feed want_rc want_res msg _why; do
     case $name in '' | '#'*) continue ;; esac
     [ "$msg" = - ] && msg=""
     cases=$((cases + 1))

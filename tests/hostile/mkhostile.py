@@ -649,6 +649,11 @@ defs = [
     ("def-deep-nesting.json", b"[" * 10000 + b"]" * 10000, "JSON error",
      "10,000 nested arrays"),
     ("def-empty.json", b"", "JSON error", "an empty file"),
+    ("def-json-error-escape.json", DEF_BYTES.replace(b'"Vectorland"', b'"Vector\\\x1b[2Jland"'),
+     "invalid escape near", "a backslash before a raw ESC: jansson quotes it in its error, "
+     "which must reach the terminal escaped"),
+    ("def-json-error-newline.json", DEF_BYTES.replace(b'"Vectorland"', b'"Vector\\\nland"'),
+     "invalid escape near", "a backslash before a raw line break: the error stays one line"),
     ("def-not-object.json", b"[]\n", "expected an object", "an array at the top"),
 ]
 for name, data, msg, why in defs:

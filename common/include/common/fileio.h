@@ -42,4 +42,8 @@ int cm_write_new(const char *path, const void *data, size_t len, mode_t mode);
  * escape). Returns out. */
 char *cm_escape(const char *s, char *out, size_t outlen);
 
+/* cm_escape for a message that is already one sentence: the same, except
+ * that spaces stay spaces. */
+char *cm_escape_text(const char *s, char *out, size_t outlen);
+
 #endif

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition 8418e41bc3ca2b3f66bbb6d8012446182db069c9decf5818e3e49a06c7238fae
+key f448b51d507f063c
+signature V7i7UDWrNMqPvVg0zpd8dmOWar0cPdtu3f0X4FYpp/KL4PyZxRjIHsUjbXbme/1WymbhPYmkurB4omDWCGQ2Dw==

@@ -1,0 +1,4 @@
+election-definition-signature 1
+definition dbb0700376f4a955dc33826146d80af5ee45cfda405fd40c7b7bfbae388d8721
+key f448b51d507f063c
+signature xB2nCOJsCcPdosdpqaVSP3HAmztIJ2EXAsg0gGPbBrmmHVs/dZEsiN04K0EQgL+XVzDHeEjD8QjZfDtcdlC0Bw==
