@@ -147,9 +147,15 @@ int pr_receipt_sign(pr_receipt *r, const uint8_t sk[PR_SK_BYTES], pr_buf *out, p
     pr_hex_encode(head, r->head, PR_HASH_BYTES);
     pr_key_id(r->key_id, sk + 32);
     pr_hex_encode(kid, r->key_id, PR_KEYID_BYTES);
-    pr_buf_printf(out, "%s\nelection %s\nfile %s\nverdict %s\ncodes %s\nseq %llu\nhead %s\n",
-                  PR_MAGIC_RECEIPT, r->election, file, r->verdict, r->codes[0] ? r->codes : "-",
-                  (unsigned long long)r->seq, head);
+    /* The codes go in on their own: up to PR_RECEIPT_CODES_MAX bytes, more
+     * than one pr_buf_printf may write (fuzz/fuzz_receipt.c found this). */
+    pr_buf_printf(out, "%s\nelection %s\nfile %s\nverdict %s\ncodes ", PR_MAGIC_RECEIPT,
+                  r->election, file, r->verdict);
+    if (r->codes[0] != '\0')
+        pr_buf_add(out, r->codes, strlen(r->codes));
+    else
+        pr_buf_add(out, "-", 1);
+    pr_buf_printf(out, "\nseq %llu\nhead %s\n", (unsigned long long)r->seq, head);
     pr_buf_printf(out, "time %s\nkey %s\n", t, kid);
     if (out->failed) {
         pr_diag_set(d, 0, "out of memory");
