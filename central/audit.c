@@ -537,8 +537,8 @@ static void schema(audit *a, sqlite3 *q)
     static const char *const sql[] = {
         "SELECT type, name FROM main.sqlite_master EXCEPT SELECT type, name FROM stored.sqlite_master",
         "SELECT type, name FROM stored.sqlite_master EXCEPT SELECT type, name FROM main.sqlite_master",
-        "SELECT m.type, m.name FROM main.sqlite_master m JOIN stored.sqlite_master s USING (name)"
-        " WHERE m.sql IS NOT s.sql"};
+        ("SELECT m.type, m.name FROM main.sqlite_master m JOIN stored.sqlite_master s USING (name)"
+         " WHERE m.sql IS NOT s.sql")};
     static const char *const what[] = {"missing from the database", "not created by central",
                                        "altered"};
     sqlite3_stmt *s = NULL;
