@@ -14,17 +14,21 @@
 #include "db.h"
 #include "events.h"
 #include "import.h"
+#include "input.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
 
 static const char enroll_usage[] =
-    "usage: central enroll --db DB [--expect-key-id ID]... REQUEST...\n";
+    "usage: central enroll --db DB [--expect-key-id ID]... REQUEST...\n"
+    "       central enroll --db DB -\n";
 static const char enroll_help[] =
     "Enrols station keys from their enrolment requests, all in one transaction.\n"
     "--expect-key-id, when given, is given once per request, in order: the key id\n"
     "written on the paper form, which the request's key must have. Prints\n"
     "`enrolled KEYID PRECINCTS`, `already-enrolled KEYID PRECINCTS` or\n"
-    "`refused FILE: WHY` per request; exit 1 if any was refused.\n";
+    "`refused FILE: WHY` per request; exit 1 if any was refused.\n"
+    "-: requests back to back on standard input (named -:1, -:2, ...), enrolled in\n"
+    "transactions of 1024 requests each, for bulk enrolment.\n";
 
 typedef enum { EN_ENROLLED, EN_ALREADY, EN_REFUSED, EN_UNREADABLE } en_kind;
 
@@ -204,6 +208,121 @@ out:
 }
 
 
+/* One batch of requests, in one transaction: names[i] (for messages),
+ * bufs[i]/lens[i] (NULL when unreadable, res[i] then already says why),
+ * expect[i] or NULL. Enrols, commits, then prints one line per request and
+ * re-decides the returns the new keys may concern. Returns 0 (*code raised
+ * for refusals) or -1 with e. */
+static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
+                       const size_t *lens, char (*expect)[PR_KEYID_HEX + 1], en_result *res,
+                       const ct_import_opts *io, FILE *out, int *code, ct_err *e)
+{
+    char esc[4096];
+    size_t i;
+    int began = 0, rc = -1;
+
+    if (ct_db_begin(db, e) != 0)
+        goto out;
+    began = 1;
+    for (i = 0; i < n; i++) {
+        if (bufs[i] == NULL)
+            continue;
+        if (enrol_one(db, bufs[i], lens[i], expect != NULL ? expect[i] : NULL, &res[i], e) != 0)
+            goto out;
+    }
+    if (ct_db_commit(db, e) != 0)
+        goto out;
+    began = 0;
+    /* Printed after the commit: an `enrolled` line is a stored key. */
+    for (i = 0; i < n; i++) {
+        en_result *r = &res[i];
+        char *p;
+        if (r->kind == EN_ENROLLED || r->kind == EN_ALREADY) {
+            for (p = r->precincts; *p != '\0'; p++)
+                if (*p == ' ')
+                    *p = ',';
+            fprintf(out, "%s %s %s\n", r->kind == EN_ENROLLED ? "enrolled" : "already-enrolled",
+                    r->key_id, r->precincts);
+        } else {
+            char why[sizeof r->why * 4];
+            /* The reason may quote the request's bytes (a parser message). */
+            ct_display(r->why, why, sizeof why);
+            fprintf(out, "refused %s: %s\n", cm_escape(names[i], esc, sizeof esc), why);
+            *code = ct_exit_max(*code, r->kind == EN_UNREADABLE ? CT_EXIT_IO : CT_EXIT_FAIL);
+        }
+    }
+    fflush(out);
+    /* DESIGN 7: key-state rejections are decided again after every
+     * enrolment. */
+    for (i = 0; i < n; i++)
+        if (res[i].kind == EN_ENROLLED && ct_redecide(db, NULL, res[i].key_id, io, out, e) != 0)
+            goto out;
+    rc = 0;
+out:
+    if (began)
+        ct_db_rollback(db);
+    return rc;
+}
+
+/* Requests per transaction when they come as a stream (`-`): the memory
+ * of a batch is bounded, and a crash loses at most the batch being
+ * written (a rerun reports the rest `already-enrolled`). */
+#define ENROL_BATCH 1024u
+
+/* `central enroll -`: requests back to back on standard input, split like
+ * the return stream (input.h), enrolled in batches of ENROL_BATCH. */
+static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *code, ct_err *e)
+{
+    ct_stream *st = ct_stream_new_for(stdin, "station-enrolment ");
+    ct_input *in = calloc(ENROL_BATCH, sizeof *in);
+    const char **names = calloc(ENROL_BATCH, sizeof *names);
+    uint8_t **bufs = calloc(ENROL_BATCH, sizeof *bufs);
+    size_t *lens = calloc(ENROL_BATCH, sizeof *lens);
+    en_result *res = calloc(ENROL_BATCH, sizeof *res);
+    size_t n = 0, i;
+    int rc = -1, k = 1;
+
+    if (st == NULL || in == NULL || names == NULL || bufs == NULL || lens == NULL || res == NULL) {
+        ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
+        goto out;
+    }
+    while (k == 1) {
+        k = ct_stream_next(st, &in[n], e);
+        if (k < 0)
+            goto out;
+        if (k == 1) {
+            names[n] = in[n].name;
+            lens[n] = in[n].len;
+            bufs[n] = in[n].bytes;
+            memset(&res[n], 0, sizeof res[n]);
+            if (ct_input_oversize(&in[n])) {
+                res[n].kind = EN_REFUSED;
+                snprintf(res[n].why, sizeof res[n].why, "larger than 64 KiB");
+                bufs[n] = NULL;
+            }
+            n++;
+        }
+        if (n == ENROL_BATCH || (k == 0 && n > 0)) {
+            if (enrol_batch(db, n, names, bufs, lens, NULL, res, io, out, code, e) != 0)
+                goto out;
+            for (i = 0; i < n; i++)
+                ct_input_free(&in[i]);
+            n = 0;
+        }
+    }
+    rc = 0;
+out:
+    for (i = 0; in != NULL && i < n; i++)
+        ct_input_free(&in[i]);
+    ct_stream_free(st);
+    free(in);
+    free(names);
+    free(bufs);
+    free(lens);
+    free(res);
+    return rc;
+}
+
 int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1}, {"expect-key-id", 1}, {"help", 0}, {NULL, 0}};
@@ -215,11 +334,10 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
     en_result *res = NULL;
     ct_import_opts io;
     ct_db *db = NULL;
-    char esc[4096];
     ct_args a;
     ct_err e;
     pr_diag d;
-    int opt, k, code = CT_EXIT_OK, began = 0;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0;
 
     memset(&e, 0, sizeof e);
     memset(&io, 0, sizeof io);
@@ -236,6 +354,8 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
             goto out;
         }
         if (k == 2) {
+            if (strcmp(v, "-") == 0)
+                stdin_seen = 1;
             files[nfiles++] = v;
         } else if (opt == 0) {
             dbpath = v;
@@ -255,9 +375,26 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
         code = ct_usage_error(err, enroll_usage, "enroll", "--db DB and at least one REQUEST are required");
         goto out;
     }
+    if (stdin_seen && (nfiles != 1 || nexpect != 0)) {
+        code = ct_usage_error(err, enroll_usage, "-",
+                              "standard input is read alone, without --expect-key-id");
+        goto out;
+    }
     if (nexpect != 0 && nexpect != nfiles) {
         code = ct_usage_error(err, enroll_usage, "--expect-key-id",
                               "give it once per request, in order, or not at all");
+        goto out;
+    }
+    if (pr_init() != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "enroll", "libsodium failed to initialise");
+        goto fail;
+    }
+    /* First finish any re-decisions a killed run left undone. */
+    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0)
+        goto fail;
+    if (stdin_seen) {
+        if (enrol_stream(db, &io, out, &code, &e) != 0)
+            goto fail;
         goto out;
     }
     bufs = calloc(nfiles, sizeof *bufs);
@@ -267,13 +404,6 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_IO, "enroll", "out of memory");
         goto fail;
     }
-    if (pr_init() != 0) {
-        ct_err_set(&e, CT_EXIT_IO, "enroll", "libsodium failed to initialise");
-        goto fail;
-    }
-    /* First finish any re-decisions a killed run left undone. */
-    if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0)
-        goto fail;
     /* Read everything before the transaction: no file I/O while holding
      * the write lock. */
     for (i = 0; i < nfiles; i++) {
@@ -287,46 +417,11 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
             bufs[i] = NULL;
         }
     }
-    if (ct_db_begin(db, &e) != 0)
+    if (enrol_batch(db, nfiles, files, bufs, lens, nexpect ? expect : NULL, res, &io, out, &code,
+                    &e) != 0)
         goto fail;
-    began = 1;
-    for (i = 0; i < nfiles; i++) {
-        if (bufs[i] == NULL)
-            continue;
-        if (enrol_one(db, bufs[i], lens[i], nexpect ? expect[i] : NULL, &res[i], &e) != 0)
-            goto fail;
-    }
-    if (ct_db_commit(db, &e) != 0)
-        goto fail;
-    began = 0;
-    /* Printed after the commit: an `enrolled` line is a stored key. */
-    for (i = 0; i < nfiles; i++) {
-        en_result *r = &res[i];
-        char *p;
-        if (r->kind == EN_ENROLLED || r->kind == EN_ALREADY) {
-            for (p = r->precincts; *p != '\0'; p++)
-                if (*p == ' ')
-                    *p = ',';
-            fprintf(out, "%s %s %s\n", r->kind == EN_ENROLLED ? "enrolled" : "already-enrolled",
-                    r->key_id, r->precincts);
-        } else {
-            char why[sizeof r->why * 4];
-            /* The reason may quote the request's bytes (a parser message). */
-            ct_display(r->why, why, sizeof why);
-            fprintf(out, "refused %s: %s\n", cm_escape(files[i], esc, sizeof esc), why);
-            code = ct_exit_max(code, r->kind == EN_UNREADABLE ? CT_EXIT_IO : CT_EXIT_FAIL);
-        }
-    }
-    fflush(out);
-    /* DESIGN 7: key-state rejections are decided again after every
-     * enrolment. */
-    for (i = 0; i < nfiles; i++)
-        if (res[i].kind == EN_ENROLLED && ct_redecide(db, NULL, res[i].key_id, &io, out, &e) != 0)
-            goto fail;
     goto out;
 fail:
-    if (began)
-        ct_db_rollback(db);
     ct_err_print(&e, err);
     code = ct_exit_max(code, e.code ? e.code : CT_EXIT_IO);
 out:

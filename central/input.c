@@ -123,7 +123,9 @@ struct ct_stream {
     ct_input cur;                   /* the item being built */
     int active;                     /* cur has been started */
     int is_return;                  /* cur began with a return's type line */
-    uint8_t pfx[16];                /* first bytes of the current line */
+    const char *item_prefix;        /* what the first line of an item begins with */
+    size_t item_len;                /* its length, <= sizeof pfx */
+    uint8_t pfx[32];                /* first bytes of the current line */
     size_t pfx_len;
     int in_prefix;                  /* still deciding what the line is */
     int line_sig;                   /* the current line is a signature line */
@@ -136,6 +138,11 @@ static const char sig_prefix[] = "signature ";
 
 ct_stream *ct_stream_new(FILE *f)
 {
+    return ct_stream_new_for(f, return_prefix);
+}
+
+ct_stream *ct_stream_new_for(FILE *f, const char *prefix)
+{
     size_t sz = (sizeof(ct_stream) + 63u) & ~(size_t)63u;
     ct_stream *s = aligned_alloc(64, sz);
 
@@ -143,6 +150,12 @@ ct_stream *ct_stream_new(FILE *f)
         memset(s, 0, sizeof *s);
         s->f = f;
         s->in_prefix = 1;
+        s->item_prefix = prefix;
+        s->item_len = strlen(prefix);
+        if (s->item_len < sizeof sig_prefix - 1 || s->item_len > sizeof s->pfx) {
+            free(s);
+            s = NULL;
+        }
     }
     return s;
 }
@@ -196,13 +209,14 @@ out:
     return rc;
 }
 
-/* The line prefix is known (16 bytes, or a shorter line): decide whether
+/* The line prefix is known (the item prefix's length, or a shorter line): decide whether
  * it starts a new item. Returns 1 when the current item must be handed out
  * first (the prefix then waits in s->pending), 0 when the prefix was kept,
  * -1 on error. */
 static int decide_line(ct_stream *s, ct_err *e)
 {
-    int starts = s->pfx_len == 16 && memcmp(s->pfx, return_prefix, 16) == 0, rc = 0;
+    int starts = s->pfx_len == s->item_len && memcmp(s->pfx, s->item_prefix, s->item_len) == 0;
+    int rc = 0;
 
     s->line_sig = s->pfx_len >= 10 && memcmp(s->pfx, sig_prefix, 10) == 0;
     s->in_prefix = 0;
@@ -247,7 +261,7 @@ int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e)
         c = s->chunk[s->cpos++];
         if (s->in_prefix) {
             s->pfx[s->pfx_len++] = c;
-            if (c != '\n' && s->pfx_len < sizeof s->pfx)
+            if (c != '\n' && s->pfx_len < s->item_len)
                 continue;
             k = decide_line(s, e);
             if (k < 0)
@@ -270,7 +284,7 @@ int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e)
     }
     /* End of stream: a last line without LF, then whatever is open. */
     if (s->in_prefix && s->pfx_len > 0) {
-        /* Shorter than 16 bytes, so never the start of a return. */
+        /* Shorter than the item prefix, so never the start of an item. */
         if (decide_line(s, e) < 0)
             goto out;
         s->pfx_len = 0;

@@ -50,6 +50,11 @@ typedef struct ct_stream ct_stream;
 
 /* f is borrowed. NULL on out of memory. */
 ct_stream *ct_stream_new(FILE *f);
+/* The same for other signed files back to back: an item starts at a line
+ * beginning with prefix (10 to 32 bytes, borrowed, e.g. "station-enrolment "
+ * for `central enroll -`); the rest is as above. NULL on out of memory or a
+ * prefix of another length. */
+ct_stream *ct_stream_new_for(FILE *f, const char *prefix);
 void ct_stream_free(ct_stream *s);
 /* Next item into in (owned by the caller afterwards, name set):
  * 1 got one, 0 end of stream, -1 read error or out of memory (e set). */

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The national-scale benchmark (issue 8). Not a timed test: it prints
+# figures from one run on this machine, for docs/PERFORMANCE.md.
+#
+#   bench/run.sh [--build DIR] [--work DIR] [--faults PERMILLE] [SIZE...]
+#
+# For each SIZE (precincts; default 10000 100000) it generates a synthetic
+# election (bench-gen, deterministic), then measures, each as its own
+# process: central init, enroll (the request stream), import (the return
+# stream), tally (national summary), status, audit, and the Python peer
+# (bench/peer.py) on the same returns. It prints the Ed25519 verify limit
+# first (bench-verify-limit, all cores) and every throughput's ratio to it.
+# The database lives in WORK (default: a fresh folder under /tmp, on disk,
+# with central's own `synchronous = FULL`).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$src/build
+work=
+faults=10
+sizes=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) build=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --faults) faults=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "bench/run.sh: $1: unknown option" >&2; exit 2 ;;
+    *) sizes+=("$1"); shift ;;
+  esac
+done
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+central=$build/central/central
+gen=$build/bench/bench-gen
+vlimit=$build/bench/bench-verify-limit
+for b in "$central" "$gen" "$vlimit"; do
+  [ -x "$b" ] || { echo "bench/run.sh: $b: not built (cmake --build $build)" >&2; exit 2; }
+done
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import nacl' 2>/dev/null ||
+  { echo "bench/run.sh: /usr/bin/python3 with python3-nacl is needed (scripts/setup.sh)" >&2; exit 2; }
+[ -n "$work" ] || work=$(mktemp -d /tmp/precinct-bench.XXXXXX)
+mkdir -p "$work"
+py=/usr/bin/python3
+measure() { # measure LABEL N STDIN -- CMD...: prints one figure line
+  local label=$1 n=$2 in=$3; shift 4
+  local out
+  out=$("$py" "$src/bench/rusage.py" --stdin "$in" -- "$@" 2>&1 >/dev/null | tail -1)
+  local secs rss rc
+  secs=$(awk '{print $2}' <<<"$out"); rss=$(awk '{print $4}' <<<"$out"); rc=$(awk '{print $6}' <<<"$out")
+  awk -v l="$label" -v n="$n" -v s="$secs" -v r="$rss" -v c="$rc" -v v="${VLIMIT:-0}" 'BEGIN {
+    ps = (n > 0 && s > 0) ? n / s : 0
+    line = sprintf("%-8s %9d items %9.3f s %10.0f /s peak %7.1f MiB exit %s", l, n, s, ps, r / 1024, c)
+    if (v > 0 && n > 0) line = line sprintf("  %5.1f %% of verify limit", 100 * ps / v)
+    print line }'
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "work folder: $work ($(df -h "$work" | awk 'NR==2 {print $1}'))"
+"$vlimit" --seconds 3 | tee "$work/verify-limit.txt"
+VLIMIT=$(awk 'NR==2 {print $8}' "$work/verify-limit.txt")
+export VLIMIT
+echo "verify limit: $VLIMIT verifications/s on all cores"
+for n in "${sizes[@]}"; do
+  g=$work/g$n db=$work/c$n.db
+  rm -rf "$g" "$db" "$db-wal" "$db-shm" "$work/peer$n.db"
+  t0=$(date +%s.%N)
+  "$gen" --precincts "$n" --faults "$faults" --out "$g"
+  items=$(awk '/^items/ {print $2}' "$g/expected.txt")
+  echo "== $n precincts, $items returns and faults (generated in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s)"
+  measure init 0 /dev/null -- "$central" init --db "$db" --definition "$g/definition.json" \
+    --commission-pub "$g/commission.pub"
+  VLIMIT=0 measure enroll "$n" "$g/requests.stream" -- "$central" enroll --db "$db" -
+  measure import "$items" "$g/returns.stream" -- "$central" import --db "$db" -
+  VLIMIT=0 measure tally 0 /dev/null -- "$central" tally --db "$db" --format json
+  VLIMIT=0 measure status 0 /dev/null -- "$central" status --db "$db"
+  measure audit "$items" /dev/null -- "$central" audit --db "$db"
+  "$py" "$src/bench/peer.py" "$g/requests.stream" "$g/returns.stream" "$work/peer$n.db" --batch 1 |
+    awk -v v="$VLIMIT" '{printf "peer     %9d items %9.3f s %10.0f /s  %5.1f %% of verify limit\n", $3, $5, $7, 100 * $7 / v}'
+done
