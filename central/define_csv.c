@@ -360,8 +360,45 @@ static void on_record(int term, void *data)
     }
 }
 
+/* Blanks every line that begins with '#' outside a quoted cell (its bytes
+ * become spaces, which libcsv drops, so the line reads as an empty row and
+ * row numbers still count it). A quote's parity tells inside from outside:
+ * a doubled quote inside a cell toggles twice. */
+static void blank_comments(uint8_t *buf, size_t len)
+{
+    size_t i = 0;
+    int quoted = 0, at_start = 1;
+
+    while (i < len) {
+        if (at_start && !quoted && buf[i] == '#') {
+            for (; i < len && buf[i] != '\n' && buf[i] != '\r'; i++)
+                buf[i] = ' ';
+            continue;
+        }
+        if (buf[i] == '"')
+            quoted = !quoted;
+        at_start = !quoted && (buf[i] == '\n' || buf[i] == '\r');
+        i++;
+    }
+}
+
+static int csv_read(const char *path, size_t max, int comments, const ct_csv_colspec *spec,
+                    ct_csv **out, ct_errlist *errs);
+
 int ct_csv_read(const char *path, size_t max, const ct_csv_colspec *spec, ct_csv **out,
                 ct_errlist *errs)
+{
+    return csv_read(path, max, 0, spec, out, errs);
+}
+
+int ct_csv_read_commented(const char *path, size_t max, const ct_csv_colspec *spec, ct_csv **out,
+                          ct_errlist *errs)
+{
+    return csv_read(path, max, 1, spec, out, errs);
+}
+
+static int csv_read(const char *path, size_t max, int comments, const ct_csv_colspec *spec,
+                    ct_csv **out, ct_errlist *errs)
 {
     struct csv_parser p;
     int p_ok = 0, rc = -1, k;
@@ -395,6 +432,8 @@ int ct_csv_read(const char *path, size_t max, const ct_csv_colspec *spec, ct_csv
     }
     if (len >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf)
         off = 3;
+    if (comments)
+        blank_comments(buf + off, len - off);
     t = calloc(1, sizeof *t);
     if (t == NULL || (t->path = strdup(path)) == NULL)
         goto oom;

@@ -58,6 +58,12 @@ typedef struct ct_csv {
 int ct_csv_read(const char *path, size_t max, const ct_csv_colspec *spec, ct_csv **out,
                 ct_errlist *errs);
 
+/* As ct_csv_read, but a line that begins with '#' (outside a quoted cell)
+ * is a comment: it reads as an empty row, so row numbers still count it.
+ * For tables people transcribe and annotate (`central compare`). */
+int ct_csv_read_commented(const char *path, size_t max, const ct_csv_colspec *spec, ct_csv **out,
+                          ct_errlist *errs);
+
 /* Frees a table; NULL is allowed. */
 void ct_csv_free(ct_csv *t);
 

@@ -3,7 +3,8 @@
 # examples/kz-2021-akim-by (four 2021 Kazakh rural äkım by-elections, one
 # precinct each): commission key, signed definition, central database, one
 # station key per precinct, enrolment, one signed return per precinct,
-# import, status and tally.
+# import, status and tally; last, the seed's printed tables
+# (examples/kz-2021-akim-by/published*.csv) checked by `central compare`.
 #
 # Everything is written to demo/ at the repository root (git-ignored), which
 # is removed first so the demo can be run again. Keys are unencrypted: this is
@@ -138,6 +139,19 @@ printf '%s\n' "$tally" | awk '
     contest == "ulken-akim:" && $1 == "invalid" {
         printf "Ülken, invalid ballots: published 0 = 3.77 %%, computed from the signed return %s = %s %%\n", $2, $3
     }'
+
+step "The seed's printed tables against the tally and their own counts"
+# Every table of the seed article, transcribed as printed into
+# $example/published*.csv (docs/COMPARE.md). One line per printed number
+# that is wrong, with the right value beside it; exit 1 because some are.
+# That is the expected result here, so it does not change the demo's status.
+compare_rc=0
+run "$CENTRAL" compare --db "$out"/central.db --published "$example"/published.csv \
+    --published "$example"/published-general.csv \
+    --published "$example"/published-nominations.csv || compare_rc=$?
+if ((compare_rc >= 2)); then
+    exit "$compare_rc"
+fi
 
 step "Done. Left in $out:"
 cat <<EOF
