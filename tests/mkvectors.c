@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto/checkpoint.h"
+#include "proto/keylist.h"
 #include "proto/keys.h"
 #include "proto/return.h"
 
@@ -211,6 +212,40 @@ int main(int argc, char **argv)
             failed = 1;
         } else {
             put_buf("receipt-5.txt", &b);
+            pr_buf_free(&b);
+        }
+    }
+    /* A frozen key list (docs/EVENTS.md): the three station keys of
+     * p1, p2, p3 as enrolled at event 4 (issue 5). */
+    {
+        static const char *const who[3][2] = {
+            {"station-p1", "p1"}, {"station-p2", "p2"}, {"station-p3", "p3"}};
+        pr_keylist_entry ent[3];
+        pr_keylist kl;
+        pr_diag d;
+        uint8_t ssk[PR_SK_BYTES];
+        size_t i;
+        memset(&kl, 0, sizeof kl);
+        memset(ent, 0, sizeof ent);
+        for (i = 0; i < 3; i++) {
+            fixed_key(who[i][0], ssk);
+            memcpy(ent[i].pk, ssk + 32, PR_PK_BYTES);
+            pr_key_id(ent[i].key_id, ent[i].pk);
+            snprintf(ent[i].precinct, sizeof ent[i].precinct, "%s", who[i][1]);
+        }
+        sodium_memzero(ssk, sizeof ssk);
+        snprintf(kl.election, sizeof kl.election, "vec-2026");
+        memcpy(kl.definition, def_hash, PR_HASH_BYTES);
+        kl.seq = 4;
+        pr_hash(kl.head, (const uint8_t *)"precinct-returns vector: head", 29);
+        kl.n = 3;
+        kl.entries = ent;
+        if (pr_parse_time("2026-03-14T09:00:00Z", 20, &kl.time) != 0 ||
+            pr_keylist_sign(&kl, sk, &b, &d) != 0) {
+            fprintf(stderr, "mkvectors: keylist: cannot sign: %s\n", d.msg);
+            failed = 1;
+        } else {
+            put_buf("keylist-4.txt", &b);
             pr_buf_free(&b);
         }
     }

@@ -21,13 +21,18 @@ int pr_lines_done(const pr_lines *c)
 
 int pr_lines_check_file(const uint8_t *buf, size_t len, pr_diag *d)
 {
+    return pr_lines_check_file_max(buf, len, PR_FILE_MAX, d);
+}
+
+int pr_lines_check_file_max(const uint8_t *buf, size_t len, size_t max, pr_diag *d)
+{
     unsigned line = 1;
     if (len == 0) {
         pr_diag_set(d, 0, "empty file");
         return -1;
     }
-    if (len > PR_FILE_MAX) {
-        pr_diag_set(d, 0, "file is larger than %u bytes", PR_FILE_MAX);
+    if (len > max) {
+        pr_diag_set(d, 0, "file is larger than %zu bytes", max);
         return -1;
     }
     for (size_t i = 0; i < len; i++) {

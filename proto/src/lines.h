@@ -28,6 +28,8 @@ void pr_lines_init(pr_lines *c, const uint8_t *buf, size_t len);
 int pr_lines_done(const pr_lines *c);
 /* Checks the whole-file rules once: size, final LF, no NUL/CR/tab. */
 int pr_lines_check_file(const uint8_t *buf, size_t len, pr_diag *d);
+/* The same with another size limit (the frozen key list's). */
+int pr_lines_check_file_max(const uint8_t *buf, size_t len, size_t max, pr_diag *d);
 /* Reads the next line that must be exactly `text`. */
 int pr_lines_expect_exact(pr_lines *c, const char *text, pr_diag *d);
 /* Reads the next line, which must be `field value`; the value is in
