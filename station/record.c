@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "common/fileio.h"
 #include "common/passphrase.h"
 #include "common/rules.h"
 #include "counts.h"
@@ -21,7 +22,7 @@
 static const char record_help[] =
     "usage: station record --definition DEF --key KEY --contest C [--precinct P]\n"
     "                      [--counts FILE] [--mode test] [--signed-at TIME]\n"
-    "                      [--passphrase-fd N] --out RETURN\n"
+    "                      [--passphrase-fd N] [--evidence SCAN]... --out RETURN\n"
     "\n"
     "Signs this station's counts for contest C as a new return (revision 1).\n"
     "DEF.sig must verify against the commission key pinned in KEY's .pin file,\n"
@@ -44,6 +45,9 @@ static const char record_help[] =
     "                     the clock; needed off a terminal when the clock is\n"
     "                     before the close of polls or more than 72 h after it\n"
     "  --passphrase-fd N  read KEY's passphrase from descriptor N\n"
+    "  --evidence SCAN    a scanned page of the paper protocol (JPEG, PNG, PDF: any\n"
+    "                     file of 1 byte to 16 MiB); the return names it by its\n"
+    "                     BLAKE2b-256 hash. Once per scan, at most 8, each scan once\n"
     "  --out RETURN       the return file to create (never overwritten)\n"
     "\n"
     "A journal beside KEY (KEY without .key, plus .journal; .test-journal for\n"
@@ -53,13 +57,16 @@ static const char record_help[] =
 static const char amend_help[] =
     "usage: station amend RETURN --reason TEXT --definition DEF --key KEY\n"
     "                     [--counts FILE] [--signed-at TIME] [--passphrase-fd N]\n"
-    "                     --out RETURN2\n"
+    "                     [--evidence SCAN]... [--no-evidence] --out RETURN2\n"
     "\n"
     "Signs a correction of RETURN: the next revision, naming RETURN by its\n"
     "BLAKE2b-256 hash, with the reason TEXT (1-200 bytes of plain text). The\n"
     "counts come from FILE, or are RETURN's own when --counts is not given\n"
     "(a re-signature with a reason). Same checks, clock and journal as\n"
-    "`station record`; the mode, precinct and contest are RETURN's.\n";
+    "`station record`; the mode, precinct and contest are RETURN's.\n"
+    "The correction names RETURN's evidence (scans) again, unless --evidence\n"
+    "SCAN (once per scan, at most 8) names other scans instead or --no-evidence\n"
+    "names none.\n";
 
 /* What record and amend hand to the common signing path. */
 typedef struct sign_job {
@@ -74,7 +81,73 @@ typedef struct sign_job {
     const uint8_t *pred_bytes;
     const uint8_t *pred_hash;
     const char *reason;
+    /* --evidence: scans to name (record and amend); for amend without
+     * --evidence, keep_evidence names the predecessor's again. */
+    const char *const *scans;
+    size_t n_scans;
+    int keep_evidence;
 } sign_job;
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, PR_HASH_BYTES);
+}
+
+/* Hashes every scan (BLAKE2b-256 of all its bytes) into out, ascending.
+ * ST_OK; ST_USAGE for more than PR_EVIDENCE_MAX scans; ST_IO when a scan
+ * cannot be read; ST_REFUSED for an empty scan, one over
+ * PR_EVIDENCE_SCAN_MAX, or two scans with the same bytes. Errors printed. */
+static int hash_scans(const char *const *paths, size_t n, uint8_t out[][PR_HASH_BYTES])
+{
+    int rc = ST_USAGE;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pr_diag d = {0, ""};
+    char e[ST_NAME_BUF], e2[ST_NAME_BUF];
+
+    if (n > PR_EVIDENCE_MAX) {
+        st_err("--evidence", "%zu scans; a return names at most %u", n, PR_EVIDENCE_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = cm_read_file(paths[i], PR_EVIDENCE_SCAN_MAX, 1, &buf, &len, NULL, &d);
+        rc = ST_IO;
+        if (r == -3) {
+            st_err(st_esc(paths[i], e), "not a regular file (--evidence takes a scan)");
+            goto out;
+        }
+        if (r == -1) {
+            st_err(st_esc(paths[i], e), "%s", d.msg[0] ? d.msg : strerror(errno));
+            goto out;
+        }
+        rc = ST_REFUSED;
+        if (r == -2) {
+            st_err(st_esc(paths[i], e), "larger than %u MiB: central would not store this scan",
+                   PR_EVIDENCE_SCAN_MAX / (1024u * 1024u));
+            goto out;
+        }
+        if (r != 0 || len == 0) {
+            st_err(st_esc(paths[i], e), "empty: not a scan");
+            goto out;
+        }
+        pr_hash(out[i], buf, len);
+        free(buf);
+        buf = NULL;
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(out[j], out[i], PR_HASH_BYTES) == 0) {
+                st_err(st_esc(paths[i], e), "the same bytes as %s: name each scan once",
+                       st_esc(paths[j], e2));
+                goto out;
+            }
+        }
+    }
+    if (n > 1)
+        qsort(out, n, PR_HASH_BYTES, cmp_hash);
+    rc = ST_OK;
+out:
+    free(buf);
+    return rc;
+}
 
 /* Copies the predecessor's numbers into protocol and candidate order. The
  * definition may have been amended since: a line or candidate that does not
@@ -198,6 +271,8 @@ static int sign_return(const sign_job *job)
     uint8_t *sk = NULL;
     uint8_t pk[PR_PK_BYTES], kid[PR_KEYID_BYTES];
     uint8_t content[PR_HASH_BYTES], file_hash[PR_HASH_BYTES];
+    uint8_t evidence[PR_EVIDENCE_MAX][PR_HASH_BYTES];
+    size_t n_evidence = 0;
     const char *key_precincts[PR_ENROL_PRECINCTS_MAX];
     st_journal journal = {-1, NULL, 0};
     pr_buf signed_file;
@@ -248,6 +323,17 @@ static int sign_return(const sign_job *job)
             st_warn(st_esc(job->key_path, e), "readable by others (mode %03o); chmod 600 it",
                     (unsigned)(st.st_mode & 0777));
         close(fd);
+    }
+    /* The scans: read and hashed now, so a bad one stops before anything
+     * is typed or signed. */
+    if (job->keep_evidence && job->pred) {
+        n_evidence = job->pred->n_evidence;
+        memcpy(evidence, job->pred->evidence, n_evidence * PR_HASH_BYTES);
+    } else {
+        if ((rc = hash_scans(job->scans, job->n_scans, evidence)) != ST_OK)
+            goto out;
+        n_evidence = job->n_scans;
+        rc = ST_IO;
     }
 
     /* What keygen pinned decides which definition and precincts count. */
@@ -366,14 +452,15 @@ static int sign_return(const sign_job *job)
         memcpy(r->votes[i].id, c->candidates[i].id, sizeof r->votes[i].id);
         r->votes[i].value = votes[i];
     }
-    r->n_evidence = 0;
+    r->n_evidence = n_evidence;
+    memcpy(r->evidence, evidence, n_evidence * PR_HASH_BYTES);
     r->signed_at = signed_at;
     memcpy(r->key_id, pin->key_id, PR_KEYID_BYTES);
 
     /* The station refuses to sign what central would reject (DESIGN 7). */
     for (size_t i = 0; i < pin->n_precincts; i++)
         key_precincts[i] = pin->precincts[i];
-    cm_check_ctx ctx = {pr_mode_name(job->mode), key_precincts, pin->n_precincts};
+    cm_check_ctx ctx = {pr_mode_name(job->mode), key_precincts, pin->n_precincts, NULL};
     memset(&f, 0, sizeof f);
     if (cm_check_return(def, r, &ctx, &f) != 0) {
         print_findings(&f);
@@ -493,12 +580,12 @@ out:
 }
 
 enum { R_DEF, R_KEY, R_CONTEST, R_PRECINCT, R_COUNTS, R_MODE, R_SIGNED, R_PASSFD, R_OUT,
-       R_PERLINE, R_N };
+       R_PERLINE, R_EVIDENCE, R_N };
 static const st_optspec record_specs[R_N] = {
     {"definition", 1, 0}, {"key", 1, 0},       {"contest", 1, 0},
     {"precinct", 1, 0},   {"counts", 1, 0},    {"mode", 1, 0},
     {"signed-at", 1, 0},  {"passphrase-fd", 1, 0}, {"out", 1, 0},
-    {"per-line", 0, 0},
+    {"per-line", 0, 0},   {"evidence", 1, 1},
 };
 
 int st_cmd_record(int argc, char **argv)
@@ -538,6 +625,8 @@ int st_cmd_record(int argc, char **argv)
     job.precinct = o.val[R_PRECINCT];
     job.contest = o.val[R_CONTEST];
     job.per_line = o.val[R_PERLINE] != NULL;
+    job.scans = o.multi;
+    job.n_scans = o.n_multi;
     if (job.per_line && job.counts_path) {
         st_err("record", "--per-line is for typed counts, not --counts");
         rc = ST_USAGE;
@@ -548,10 +637,12 @@ out:
     return rc;
 }
 
-enum { A_REASON, A_DEF, A_KEY, A_COUNTS, A_SIGNED, A_PASSFD, A_OUT, A_N };
+enum { A_REASON, A_DEF, A_KEY, A_COUNTS, A_SIGNED, A_PASSFD, A_OUT, A_EVIDENCE, A_NOEVIDENCE,
+       A_N };
 static const st_optspec amend_specs[A_N] = {
     {"reason", 1, 0},    {"definition", 1, 0},    {"key", 1, 0}, {"counts", 1, 0},
-    {"signed-at", 1, 0}, {"passphrase-fd", 1, 0}, {"out", 1, 0},
+    {"signed-at", 1, 0}, {"passphrase-fd", 1, 0}, {"out", 1, 0}, {"evidence", 1, 1},
+    {"no-evidence", 0, 0},
 };
 
 int st_cmd_amend(int argc, char **argv)
@@ -584,6 +675,10 @@ int st_cmd_amend(int argc, char **argv)
                            "characters or leading/trailing spaces");
         goto out;
     }
+    if (o.val[A_EVIDENCE] && o.val[A_NOEVIDENCE]) {
+        st_err("amend", "--evidence and --no-evidence exclude each other");
+        goto out;
+    }
     if (st_parse_fd(o.val[A_PASSFD], &job.passfd) != ST_OK)
         goto out;
 
@@ -614,6 +709,9 @@ int st_cmd_amend(int argc, char **argv)
     job.pred_bytes = bytes;
     job.pred_hash = pred_hash;
     job.reason = o.val[A_REASON];
+    job.scans = o.multi;
+    job.n_scans = o.n_multi;
+    job.keep_evidence = !o.val[A_EVIDENCE] && !o.val[A_NOEVIDENCE];
     rc = sign_return(&job);
 out:
     free(bytes);
