@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsodium-dev libsqlite3-dev libjansson-dev
       libcmocka-dev python3 python3-nacl python3-jsonschema xz-utils
       libcsv-dev libutf8proc-dev scdoc man-db groff-base
-      libqrencode-dev libpng-dev libzbar-dev libjpeg62-turbo-dev gettext sqlite3)
+      libqrencode-dev libpng-dev libzbar-dev libjpeg62-turbo-dev gettext sqlite3
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/fileio.h"
+#include "proto/alloc.h"
 
 #define NONE ((size_t)-1)
 #define PATH_MAX_LEN 160
@@ -189,7 +190,7 @@ static int cmp_key(const void *key, const void *elem)
 static int build_refs(const void *base, size_t n, size_t stride, id_ref **out, size_t *first,
                       size_t *second)
 {
-    id_ref *r = calloc(n ? n : 1, sizeof *r);
+    id_ref *r = pr_calloc(n ? n : 1, sizeof *r);
     int rc = 0;
 
     *out = r;
@@ -313,7 +314,7 @@ static int get_text(loader *ld, json_t *obj, const char *path, const char *key, 
                            "bidirectional characters, no leading or trailing space)",
                     PR_NAME_MAX);
     }
-    *out = malloc(len + 1);
+    *out = pr_malloc(len + 1);
     if (*out == NULL)
         return oom(ld, path);
     memcpy(*out, s, len);
@@ -489,7 +490,7 @@ static int load_parties(loader *ld, json_t *root)
     if (get_array(ld, root, "$", "parties", 0, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_parties = json_array_size(arr);
-    def->parties = calloc(def->n_parties ? def->n_parties : 1, sizeof *def->parties);
+    def->parties = pr_calloc(def->n_parties ? def->n_parties : 1, sizeof *def->parties);
     if (def->parties == NULL)
         return oom(ld, "$.parties");
     for (size_t i = 0; i < def->n_parties; i++) {
@@ -559,8 +560,8 @@ static int resolve_areas(loader *ld, const char **parents, const int *own)
         (void)fail(ld, path, "the root area must have a close time");
         goto out;
     }
-    state = calloc(n, 1);
-    stack = calloc(n, sizeof *stack);
+    state = pr_calloc(n, 1);
+    stack = pr_calloc(n, sizeof *stack);
     if (state == NULL || stack == NULL) {
         (void)oom(ld, "$.areas");
         goto out;
@@ -598,8 +599,8 @@ static int resolve_areas(loader *ld, const char **parents, const int *own)
     }
     rc = 0;
 out:
-    free(state);
-    free(stack);
+    pr_free(state);
+    pr_free(stack);
     return rc;
 }
 
@@ -616,9 +617,9 @@ static int load_areas(loader *ld, json_t *root)
     if (get_array(ld, root, "$", "areas", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_areas = json_array_size(arr);
-    def->areas = calloc(def->n_areas, sizeof *def->areas);
-    parents = calloc(def->n_areas, sizeof *parents);
-    own = calloc(def->n_areas, sizeof *own);
+    def->areas = pr_calloc(def->n_areas, sizeof *def->areas);
+    parents = pr_calloc(def->n_areas, sizeof *parents);
+    own = pr_calloc(def->n_areas, sizeof *own);
     if (def->areas == NULL || parents == NULL || own == NULL) {
         (void)oom(ld, "$.areas");
         goto out;
@@ -639,8 +640,8 @@ static int load_areas(loader *ld, json_t *root)
         goto out;
     rc = 0;
 out:
-    free(parents);
-    free(own);
+    pr_free(parents);
+    pr_free(own);
     return rc;
 }
 
@@ -795,7 +796,7 @@ static int parse_sum(loader *ld, const char *path, rule_src *rs, cm_term **out, 
             break;
         rs->pos++;
     }
-    *out = malloc(n * sizeof **out);
+    *out = pr_malloc(n * sizeof **out);
     if (*out == NULL)
         return oom(ld, path);
     memcpy(*out, terms, n * sizeof **out);
@@ -838,7 +839,7 @@ static int compile_rule(loader *ld, const char *path, const cm_protocol *p, cons
 {
     rule_src rs = {text, len, 0, p};
 
-    r->check = malloc(len + 1);
+    r->check = pr_malloc(len + 1);
     if (r->check == NULL)
         return oom(ld, path);
     memcpy(r->check, text, len);
@@ -867,7 +868,7 @@ static int load_rules(loader *ld, json_t *o, const char *ppath, cm_protocol *p)
     if (get_array(ld, o, ppath, "rules", 0, SIZE_MAX, &arr) < 0)
         return -1;
     n_user = json_array_size(arr);
-    user = calloc(n_user ? n_user : 1, sizeof *user);
+    user = pr_calloc(n_user ? n_user : 1, sizeof *user);
     if (user == NULL)
         return oom(ld, ppath);
     /* The protocol's rules are read into `user` first: whether a default
@@ -921,7 +922,7 @@ static int load_rules(loader *ld, json_t *o, const char *ppath, cm_protocol *p)
     }
     /* Defaults first: DESIGN 7 lists cast-exceeds-registered before the
      * protocol's own rules. */
-    p->rules = calloc((n_def + n_user) ? n_def + n_user : 1, sizeof *p->rules);
+    p->rules = pr_calloc((n_def + n_user) ? n_def + n_user : 1, sizeof *p->rules);
     if (p->rules == NULL) {
         (void)oom(ld, ppath);
         goto out;
@@ -947,12 +948,12 @@ static int load_rules(loader *ld, json_t *o, const char *ppath, cm_protocol *p)
     rc = 0;
 out:
     for (size_t i = 0; i < n_user; i++) {
-        free(user[i].check);
-        free(user[i].lhs);
-        free(user[i].rhs);
+        pr_free(user[i].check);
+        pr_free(user[i].lhs);
+        pr_free(user[i].rhs);
     }
-    free(user);
-    free(refs);
+    pr_free(user);
+    pr_free(refs);
     return rc;
 }
 
@@ -967,7 +968,7 @@ static int load_lines(loader *ld, json_t *o, const char *ppath, cm_protocol *p)
     if (get_array(ld, o, ppath, "lines", 1, PR_LINES_MAX, &arr) < 0)
         return -1;
     p->n_lines = json_array_size(arr);
-    p->lines = calloc(p->n_lines, sizeof *p->lines);
+    p->lines = pr_calloc(p->n_lines, sizeof *p->lines);
     if (p->lines == NULL)
         return oom(ld, ppath);
     for (size_t i = 0; i < p->n_lines; i++) {
@@ -999,7 +1000,7 @@ static int load_lines(loader *ld, json_t *o, const char *ppath, cm_protocol *p)
         if (!json_is_array(derived) || json_array_size(derived) == 0)
             return fail(ld, p2, "expected an array of at least one line id");
         l->n_parts = json_array_size(derived);
-        l->parts = calloc(l->n_parts, sizeof *l->parts);
+        l->parts = pr_calloc(l->n_parts, sizeof *l->parts);
         if (l->parts == NULL)
             return oom(ld, p2);
         for (size_t k = 0; k < l->n_parts; k++) {
@@ -1038,7 +1039,7 @@ static int load_protocols(loader *ld, json_t *root)
     if (get_array(ld, root, "$", "protocols", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_protocols = json_array_size(arr);
-    def->protocols = calloc(def->n_protocols, sizeof *def->protocols);
+    def->protocols = pr_calloc(def->n_protocols, sizeof *def->protocols);
     if (def->protocols == NULL)
         return oom(ld, "$.protocols");
     for (size_t i = 0; i < def->n_protocols; i++) {
@@ -1080,7 +1081,7 @@ static int load_candidates(loader *ld, json_t *o, const char *cpath, cm_contest 
     if (get_array(ld, o, cpath, "candidates", 1, PR_CANDIDATES_MAX, &arr) < 0)
         return -1;
     c->n_candidates = json_array_size(arr);
-    c->candidates = calloc(c->n_candidates, sizeof *c->candidates);
+    c->candidates = pr_calloc(c->n_candidates, sizeof *c->candidates);
     if (c->candidates == NULL)
         return oom(ld, cpath);
     for (size_t i = 0; i < c->n_candidates; i++) {
@@ -1104,7 +1105,7 @@ static int load_candidates(loader *ld, json_t *o, const char *cpath, cm_contest 
         }
     }
     d = build_refs(c->candidates, c->n_candidates, sizeof *c->candidates, &refs, &first, &second);
-    free(refs);
+    pr_free(refs);
     if (d < 0)
         return oom(ld, cpath);
     if (d > 0) {
@@ -1195,7 +1196,7 @@ static int load_contests(loader *ld, json_t *root)
     if (get_array(ld, root, "$", "contests", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_contests = json_array_size(arr);
-    def->contests = calloc(def->n_contests, sizeof *def->contests);
+    def->contests = pr_calloc(def->n_contests, sizeof *def->contests);
     if (def->contests == NULL)
         return oom(ld, "$.contests");
     for (size_t i = 0; i < def->n_contests; i++) {
@@ -1239,7 +1240,7 @@ static int load_precinct(loader *ld, json_t *o, const char *path, cm_precinct *p
             return -1;
     }
     pc->n_contests = json_array_size(arr);
-    pc->contests = calloc(pc->n_contests, sizeof *pc->contests);
+    pc->contests = pr_calloc(pc->n_contests, sizeof *pc->contests);
     if (pc->contests == NULL)
         return oom(ld, path);
     for (size_t k = 0; k < pc->n_contests; k++) {
@@ -1270,7 +1271,7 @@ static int load_precincts(loader *ld, json_t *root)
     if (get_array(ld, root, "$", "precincts", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_precincts = json_array_size(arr);
-    def->precincts = calloc(def->n_precincts, sizeof *def->precincts);
+    def->precincts = pr_calloc(def->n_precincts, sizeof *def->precincts);
     if (def->precincts == NULL)
         return oom(ld, "$.precincts");
     for (size_t i = 0; i < def->n_precincts; i++) {
@@ -1370,8 +1371,8 @@ int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr
                     cm_escape_text(jerr.text, text, sizeof text));
         goto out;
     }
-    def = calloc(1, sizeof *def);
-    if (def == NULL || (def->index_ = calloc(1, sizeof(cm_index))) == NULL) {
+    def = pr_calloc(1, sizeof *def);
+    if (def == NULL || (def->index_ = pr_calloc(1, sizeof(cm_index))) == NULL) {
         pr_diag_set(err, 0, "$: out of memory");
         goto out;
     }
@@ -1394,11 +1395,11 @@ out:
 static void free_rules(cm_protocol *p)
 {
     for (size_t k = 0; k < p->n_rules; k++) {
-        free(p->rules[k].check);
-        free(p->rules[k].lhs);
-        free(p->rules[k].rhs);
+        pr_free(p->rules[k].check);
+        pr_free(p->rules[k].lhs);
+        pr_free(p->rules[k].rhs);
     }
-    free(p->rules);
+    pr_free(p->rules);
 }
 
 void cm_definition_free(cm_definition *def)
@@ -1408,49 +1409,49 @@ void cm_definition_free(cm_definition *def)
     if (def == NULL)
         return;
     for (size_t i = 0; def->parties && i < def->n_parties; i++) {
-        free(def->parties[i].name);
-        free(def->parties[i].abbreviation);
+        pr_free(def->parties[i].name);
+        pr_free(def->parties[i].abbreviation);
     }
     for (size_t i = 0; def->areas && i < def->n_areas; i++)
-        free(def->areas[i].name);
+        pr_free(def->areas[i].name);
     for (size_t i = 0; def->protocols && i < def->n_protocols; i++) {
         cm_protocol *p = &def->protocols[i];
 
         for (size_t k = 0; p->lines && k < p->n_lines; k++) {
-            free(p->lines[k].name);
-            free(p->lines[k].parts);
+            pr_free(p->lines[k].name);
+            pr_free(p->lines[k].parts);
         }
-        free(p->lines);
+        pr_free(p->lines);
         free_rules(p);
     }
     for (size_t i = 0; def->contests && i < def->n_contests; i++) {
         cm_contest *c = &def->contests[i];
 
         for (size_t k = 0; c->candidates && k < c->n_candidates; k++)
-            free(c->candidates[k].name);
-        free(c->candidates);
-        free(c->name);
+            pr_free(c->candidates[k].name);
+        pr_free(c->candidates);
+        pr_free(c->name);
     }
     for (size_t i = 0; def->precincts && i < def->n_precincts; i++) {
-        free(def->precincts[i].name);
-        free(def->precincts[i].contests);
+        pr_free(def->precincts[i].name);
+        pr_free(def->precincts[i].contests);
     }
     ix = def->index_;
     if (ix != NULL) {
-        free(ix->parties);
-        free(ix->areas);
-        free(ix->protocols);
-        free(ix->contests);
-        free(ix->precincts);
-        free(ix);
+        pr_free(ix->parties);
+        pr_free(ix->areas);
+        pr_free(ix->protocols);
+        pr_free(ix->contests);
+        pr_free(ix->precincts);
+        pr_free(ix);
     }
-    free(def->parties);
-    free(def->areas);
-    free(def->protocols);
-    free(def->contests);
-    free(def->precincts);
-    free(def->name);
-    free(def);
+    pr_free(def->parties);
+    pr_free(def->areas);
+    pr_free(def->protocols);
+    pr_free(def->contests);
+    pr_free(def->precincts);
+    pr_free(def->name);
+    pr_free(def);
 }
 
 /* ---- lookups ------------------------------------------------------------ */

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto/alloc.h"
+
 /* Reads fd until EOF or until limit bytes are in; the buffer grows by
  * doubling from hint so a short file costs one small allocation and a huge
  * one never more than limit + 1 bytes. */
@@ -24,7 +26,7 @@ static int read_bounded(int fd, size_t limit, size_t hint, uint8_t **out, size_t
 
     if (cap > limit)
         cap = limit;
-    buf = malloc(cap + 1);
+    buf = pr_malloc(cap + 1);
     if (buf == NULL) {
         errno = ENOMEM;
         goto out;
@@ -34,7 +36,7 @@ static int read_bounded(int fd, size_t limit, size_t hint, uint8_t **out, size_t
 
         if (used == cap) {
             cap = cap > limit / 2 ? limit : cap * 2;
-            grown = realloc(buf, cap + 1);
+            grown = pr_realloc(buf, cap + 1);
             if (grown == NULL) {
                 errno = ENOMEM;
                 goto out;
@@ -57,7 +59,7 @@ static int read_bounded(int fd, size_t limit, size_t hint, uint8_t **out, size_t
     buf = NULL;
     rc = 0;
 out:
-    free(buf);
+    pr_free(buf);
     return rc;
 }
 
@@ -156,11 +158,11 @@ static void sync_parent(const char *path)
     int fd;
 
     if (slash == NULL)
-        dir = strdup(".");
+        dir = pr_strdup(".");
     else if (slash == path)
-        dir = strdup("/");
+        dir = pr_strdup("/");
     else {
-        dir = malloc((size_t)(slash - path) + 1);
+        dir = pr_malloc((size_t)(slash - path) + 1);
         if (dir != NULL) {
             memcpy(dir, path, (size_t)(slash - path));
             dir[slash - path] = '\0';
@@ -173,7 +175,7 @@ static void sync_parent(const char *path)
         (void)fsync(fd);
         (void)close(fd);
     }
-    free(dir);
+    pr_free(dir);
 }
 
 int cm_write_new(const char *path, const void *data, size_t len, mode_t mode)

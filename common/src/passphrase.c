@@ -17,6 +17,7 @@
 
 #include "common/fileio.h"
 #include "common/passphrase.h"
+#include "proto/alloc.h"
 
 /* Room for the longest passphrase, one byte more to detect a longer one,
  * and the NUL. */
@@ -160,7 +161,7 @@ int cm_passphrase_read(int fd, const char *prompt, int confirm, char **out, size
 
     *out = NULL;
     *len = 0;
-    a = sodium_malloc(PASS_BUF);
+    a = pr_secret_malloc(PASS_BUF);
     if (a == NULL) {
         set_why(why, whylen, "out of memory");
         goto out;
@@ -184,7 +185,7 @@ int cm_passphrase_read(int fd, const char *prompt, int confirm, char **out, size
             goto out;
         }
         if (confirm) {
-            b = sodium_malloc(PASS_BUF);
+            b = pr_secret_malloc(PASS_BUF);
             if (b == NULL) {
                 set_why(why, whylen, "out of memory");
                 goto out;
@@ -207,14 +208,14 @@ int cm_passphrase_read(int fd, const char *prompt, int confirm, char **out, size
 out:
     if (tty >= 0)
         close(tty);
-    sodium_free(a); /* sodium_free wipes before freeing; NULL is fine */
-    sodium_free(b);
+    pr_secret_free(a); /* pr_secret_free (sodium_free) wipes before freeing; NULL is fine */
+    pr_secret_free(b);
     return rc;
 }
 
 void cm_passphrase_free(char *p)
 {
-    sodium_free(p);
+    pr_secret_free(p);
 }
 
 int cm_load_secret_key(const char *path, pr_key_kind kind, int passphrase_fd,
@@ -272,7 +273,7 @@ int cm_load_secret_key(const char *path, pr_key_kind kind, int passphrase_fd,
         set_why(why, whylen, "key derivation limits above what is allowed; refused");
         break;
     case -4:
-        set_why(why, whylen, "out of memory while deriving the key");
+        set_why(why, whylen, "out of memory");
         break;
     default:
         set_why(why, whylen, "malformed: line %u: %s", d.line, d.msg);
@@ -282,7 +283,7 @@ out:
     /* A plain key file holds the secret in base64: wipe the copy. */
     if (buf != NULL)
         sodium_memzero(buf, len);
-    free(buf);
+    pr_free(buf);
     cm_passphrase_free(pass);
     if (rc != 0)
         sodium_memzero(sk, PR_SK_BYTES);

@@ -3,6 +3,7 @@
  * no output can exceed the format's size limit.
  */
 #include "proto/buf.h"
+#include "proto/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ void pr_buf_free(pr_buf *b)
 {
     if (b == NULL)
         return;
-    free(b->data);
+    pr_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -30,7 +31,7 @@ static int grow(pr_buf *b, size_t need)
     uint8_t *p;
     while (cap < need + 1)
         cap *= 2;
-    p = realloc(b->data, cap);
+    p = pr_realloc(b->data, cap);
     if (p == NULL)
         return -1;
     b->data = p;
@@ -40,8 +41,13 @@ static int grow(pr_buf *b, size_t need)
 
 int pr_buf_add(pr_buf *b, const void *p, size_t n)
 {
-    if (b->failed || n > b->max - b->len || grow(b, b->len + n) != 0) {
+    if (b->failed || n > b->max - b->len) {
         b->failed = 1;
+        return -1;
+    }
+    if (grow(b, b->len + n) != 0) {
+        b->failed = 1;
+        b->nomem = 1;
         return -1;
     }
     if (n)

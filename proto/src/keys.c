@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lines.h"
+#include "proto/alloc.h"
 
 #define B64_LEN(n) sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL)
 
@@ -110,12 +111,12 @@ int pr_seckey_encode(pr_key_kind kind, const uint8_t sk[PR_SK_BYTES], const char
     pr_hex_encode(hex, id, PR_KEYID_BYTES);
     pr_buf_printf(out, "%s\nkey %s\n", sec_magic(kind), hex);
     if (pass == NULL) {
-        char *b64 = sodium_malloc(B64_LEN(PR_SK_BYTES));
+        char *b64 = pr_secret_malloc(B64_LEN(PR_SK_BYTES));
         if (b64 == NULL)
             return -1;
         pr_b64_encode(b64, B64_LEN(PR_SK_BYTES), sk, PR_SK_BYTES);
         pr_buf_printf(out, "kdf %s\nsecret %s\n", PR_KDF_NONE, b64);
-        sodium_free(b64);
+        pr_secret_free(b64);
         return out->failed ? -1 : 0;
     }
     if (opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE || memlimit > PR_MEMLIMIT_MAX)
@@ -125,7 +126,7 @@ int pr_seckey_encode(pr_key_kind kind, const uint8_t sk[PR_SK_BYTES], const char
         char salt64[B64_LEN(PR_SALT_BYTES)], nonce64[B64_LEN(PR_NONCE_BYTES)],
             ct64[B64_LEN(PR_CIPHERTEXT_BYTES)];
         unsigned long long ctlen = 0;
-        uint8_t *key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+        uint8_t *key = pr_secret_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
         if (key == NULL)
             return -1;
         randombytes_buf(salt, sizeof salt);
@@ -145,7 +146,7 @@ int pr_seckey_encode(pr_key_kind kind, const uint8_t sk[PR_SK_BYTES], const char
         pr_buf_printf(out, "ciphertext %s\n", ct64);
         rc = out->failed ? -1 : 0;
     enc_out:
-        sodium_free(key);
+        pr_secret_free(key);
     }
     return rc;
 }
@@ -169,19 +170,20 @@ int pr_seckey_is_encrypted(pr_key_kind kind, const uint8_t *buf, size_t len)
 }
 
 /* After decoding: the secret key's seed must give its public half, and
- * that public half must have the file's key id. */
+ * that public half must have the file's key id. 0, -1 when not, -4 out of
+ * memory (not a verdict on the key). */
 static int check_secret(const uint8_t sk[PR_SK_BYTES], const uint8_t id[PR_KEYID_BYTES])
 {
     uint8_t pk[PR_PK_BYTES], want[PR_KEYID_BYTES];
-    uint8_t *sk2 = sodium_malloc(PR_SK_BYTES);
+    uint8_t *sk2 = pr_secret_malloc(PR_SK_BYTES);
     int ok;
     if (sk2 == NULL)
-        return -1;
+        return -4;
     crypto_sign_seed_keypair(pk, sk2, sk);
     pr_key_id(want, pk);
     ok = sodium_memcmp(sk2, sk, PR_SK_BYTES) == 0 && memcmp(want, id, PR_KEYID_BYTES) == 0 &&
          pr_pk_valid(pk);
-    sodium_free(sk2);
+    pr_secret_free(sk2);
     return ok ? 0 : -1;
 }
 
@@ -235,31 +237,38 @@ int pr_seckey_parse(pr_key_kind kind, const uint8_t *buf, size_t len, const char
             rc = -2;
             goto out;
         }
-        key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+        key = pr_secret_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
         if (key == NULL) {
+            pr_diag_set(d, 0, "out of memory");
             rc = -4;
             goto out;
         }
         if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pass, passlen, salt,
                           ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-            sodium_free(key);
+            pr_secret_free(key);
             pr_diag_set(d, 0, "out of memory in the key derivation");
             rc = -4;
             goto out;
         }
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk, NULL, NULL, ct, sizeof ct, buf, ad_len,
                                                        nonce, key) != 0) {
-            sodium_free(key);
+            pr_secret_free(key);
             pr_diag_set(d, 0, "wrong passphrase or damaged key file");
             rc = -2;
             goto out;
         }
-        sodium_free(key);
+        pr_secret_free(key);
     } else {
         pr_diag_set(d, c.lineno, "kdf must be 'none' or '%s'", PR_KDF_ARGON2ID);
         goto out;
     }
-    if (check_secret(sk, id) != 0) {
+    rc = check_secret(sk, id);
+    if (rc == -4) {
+        pr_diag_set(d, 0, "out of memory");
+        goto out;
+    }
+    if (rc != 0) {
+        rc = -1;
         pr_diag_set(d, 0, "the secret key does not match its key id");
         goto out;
     }

@@ -43,8 +43,9 @@ int pr_seckey_is_encrypted(pr_key_kind kind, const uint8_t *buf, size_t len);
  * sk (caller-provided, ideally sodium_malloc'd; wiped on failure).
  * Returns 0; -1 malformed (d set); -2 wrong passphrase or tampered file;
  * -3 KDF limits above crypto_pwhash_OPSLIMIT_SENSITIVE or 1 GiB (refused
- * before use); -4 out of memory in the KDF. After decryption the public
- * half must match the `key` line (else -1). */
+ * before use); -4 out of memory (in the KDF, or for the guarded copy that
+ * checks the key). After decryption the public half must match the `key`
+ * line (else -1). */
 PR_WARN_UNUSED int pr_seckey_parse(pr_key_kind kind, const uint8_t *buf, size_t len,
                                    const char *pass, size_t passlen, uint8_t sk[PR_SK_BYTES],
                                    pr_diag *d);
