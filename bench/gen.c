@@ -58,7 +58,7 @@ typedef struct gen {
     pr_return *r;
 } gen;
 
-static void die(const char *what, const char *why)
+_Noreturn static void die(const char *what, const char *why)
 {
     fprintf(stderr, "bench-gen: %s: %s\n", what, why);
     exit(3);
@@ -125,7 +125,7 @@ static void write_definition(gen *g)
     uint64_t i, d;
     unsigned k;
     uint8_t *bytes;
-    long len;
+    long len = 0; /* die() returns to clang's eyes: -Wsometimes-uninitialized */
 
     fprintf(f, "{\n  \"format\": \"election-definition/1\",\n  \"id\": \"%s\",\n", g->election);
     fprintf(f, "  \"name\": \"Synthetic election of %" PRIu64 " precincts\",\n", g->n);

@@ -260,7 +260,7 @@ int ct_cmd_amend_definition(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_FAIL, sigpath, "line %u: %s", d.line, d.msg);
         goto fail;
     }
-    if (pr_defsig_verify(sig, &ds, h, db->commission_pk, &d) != 0) {
+    if (pr_defsig_verify(sig, &ds, h, ct_db_definition_pk(db), &d) != 0) {
         ct_err_set(&e, CT_EXIT_FAIL, sigpath, "does not verify with this database's commission key: %s",
                    d.msg);
         goto fail;

@@ -117,6 +117,11 @@ out:
     return rc;
 }
 
+int ct_checkpoint_write(ct_db *db, const uint8_t *sk, const char *dir, FILE *out, ct_err *e)
+{
+    return write_checkpoint(db, sk, dir, out, e);
+}
+
 /* A receipt for every file stored by an event after `after` (the files
  * this run stored), with its import verdict and the event that stored it:
  * DIR/receipt-<file hash>.txt. */
@@ -192,7 +197,9 @@ static int64_t head_of(const char *path)
 static int sign_after(const char *dbpath, const char *key, int fd, const char *dir,
                       const char *receipts, int64_t before, FILE *out, ct_err *e)
 {
-    uint8_t *sk = sodium_malloc(PR_SK_BYTES);
+    /* sodium_malloc needs libsodium initialised; commands that never touch
+     * a signature themselves (excuse, resolve) have not done it. */
+    uint8_t *sk = pr_init() == 0 ? sodium_malloc(PR_SK_BYTES) : NULL;
     ct_db *db = NULL;
     int rc = -1;
 

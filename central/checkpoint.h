@@ -38,6 +38,14 @@ int ct_checkpoint_counts(sqlite3 *db, int64_t seq, uint64_t counts[PR_CHECKPOINT
 int ct_checkpoint_check(const char *replay, const char *election, const char *dir,
                         const char *pubpath, FILE *out, long *diffs, int64_t *newest, ct_err *e);
 
+/* Signs with sk (the database's commission key: the caller checks) and
+ * writes DIR/checkpoint-<seq>.txt of db's head (temp file, fsync, rename;
+ * one of the same seq already there is kept), printing `checkpoint PATH`
+ * to out. For `central keys --freeze`, which holds the commission key
+ * itself. 0, or -1 with e. */
+struct ct_db;
+int ct_checkpoint_write(struct ct_db *db, const uint8_t *sk, const char *dir, FILE *out, ct_err *e);
+
 /* keycmd.c: loads the commission secret key at path into sk (sodium_malloc'd
  * by the caller), reading the passphrase from fd (or the terminal) when the
  * file is encrypted. 0, or -1 with e. */

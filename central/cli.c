@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "args.h"
+#include "bundle.h"
 #include "checkpoint.h"
 #include "commands.h"
 #include "ct.h"
 #include "db.h"
+#include "evidence.h"
 #include "import.h"
 #include "qr.h"
 #include "proto/codec.h"
@@ -20,8 +22,9 @@
 #endif
 
 static const char import_usage[] =
-    "usage: central import --db DB [--json] [--qr] [--checkpoint-key KEY [--passphrase-fd N]\n"
-    "                      --checkpoints DIR [--receipts RDIR]] PATH...\n";
+    "usage: central import --db DB [--json] [--qr | --evidence] [--checkpoint-key KEY\n"
+    "                      [--passphrase-fd N] --checkpoints DIR [--receipts RDIR]] PATH...\n"
+    "       central import --db DB --bundle DIR --lower-pub PUB [--json] [checkpoint options]\n";
 static const char import_help[] =
     "Verifies, reconciles and stores signed returns. PATH is a file, a folder (read\n"
     "recursively, regular files only, symlinks not followed, in bytewise name order;\n"
@@ -35,10 +38,20 @@ static const char import_help[] =
     "in it is imported exactly as a file named PATH. No readable code: `unreadable\n"
     "PATH no-qr-code` (exit 3); codes of different returns: `refused PATH\n"
     "several-qr-codes` (exit 1); nothing is stored for either.\n"
+    "--evidence: every PATH is a scan of a paper protocol (at most 16 MiB), stored\n"
+    "when a stored return with a verified signature names it by its BLAKE2b-256 hash\n"
+    "(an `evidence` event): `stored PATH`, `duplicate PATH stored`, or `refused PATH\n"
+    "not-named|empty|too-large` (exit 1; nothing stored: import the return first).\n"
     "--checkpoint-key KEY --checkpoints DIR: after the run, write DIR/checkpoint-SEQ.txt,\n"
     "the commission-signed head of the event chain (docs/EVENTS.md); --passphrase-fd N\n"
     "reads KEY's passphrase from descriptor N. --receipts RDIR: also a signed\n"
-    "RDIR/receipt-HASH.txt for every file stored, rejected ones too.\n";
+    "RDIR/receipt-HASH.txt for every file stored, rejected ones too.\n"
+    "--bundle DIR --lower-pub PUB: imports the bundle of a lower commission (init\n"
+    "--scope; `central export --bundle`) whose commission key is PUB: its events in\n"
+    "order, every file through this import (signatures verified here), its\n"
+    "revocations, resolutions and excuses as decided by it (--by), then checks its\n"
+    "signed tally against the sum of its precincts here: one `mismatch:` line per\n"
+    "difference, exit 1 (docs/BUNDLE.md).\n";
 
 static const char main_usage[] =
     "usage: central <command> [options]\n"
@@ -57,24 +70,32 @@ static const char main_help[] =
     "  resolve          accept or reject one signed return (a person's decision)\n"
     "  excuse           record that a precinct will never report\n"
     "  amend-definition replace the definition by a signed new version\n"
+    "  keys             the enrolled station keys; --freeze signs and publishes them\n"
+    "  certify          certify a contest's result (a signed event)\n"
+    "  receipt          print a signed receipt as a slip for the courier\n"
     "  tally            results per contest and nationally\n"
     "  audit            replay the event log and compare with the database\n"
+    "  export           write the database's content as a bundle of plain files\n"
+    "  compare          check a published results table against the tally\n"
     "`central <command> --help` describes each. enroll, import, revoke, resolve,\n"
-    "excuse and amend-definition also take --checkpoint-key KEY [--passphrase-fd N]\n"
-    "--checkpoints DIR: they end by writing DIR/checkpoint-<seq>.txt, the signed\n"
-    "head of the event chain (docs/EVENTS.md); without a key none is written.\n";
+    "excuse, certify and amend-definition also take --checkpoint-key KEY\n"
+    "[--passphrase-fd N] --checkpoints DIR: they end by writing\n"
+    "DIR/checkpoint-<seq>.txt, the signed head of the event chain\n"
+    "(docs/EVENTS.md); without a key none is written.\n";
 
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
 {
-    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {"qr", 0}, {NULL, 0}};
-    const char *dbpath = NULL, *v;
+    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {"qr", 0},
+                                         {"evidence", 0}, {"bundle", 1}, {"lower-pub", 1},
+                                         {NULL, 0}};
+    const char *dbpath = NULL, *bundle = NULL, *lower = NULL, *v;
     const char **paths = NULL;
     size_t n = 0;
     ct_import_opts o;
     ct_db *db = NULL;
     ct_args a;
     ct_err e;
-    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, qr = 0;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, qr = 0, evidence = 0;
 
     memset(&o, 0, sizeof o);
     memset(&e, 0, sizeof e);
@@ -103,11 +124,39 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
             o.json = 1;
         } else if (opt == 3) {
             qr = 1;
+        } else if (opt == 4) {
+            evidence = 1;
+        } else if (opt == 5) {
+            bundle = v;
+        } else if (opt == 6) {
+            lower = v;
         } else {
             fputs(import_usage, out);
             fputs(import_help, out);
             goto out;
         }
+    }
+    if (bundle != NULL || lower != NULL) {
+        if (dbpath == NULL || bundle == NULL || lower == NULL || n > 0 || qr || evidence) {
+            code = ct_usage_error(err, import_usage, "--bundle",
+                                  "takes --db, --lower-pub and no PATH, --qr or --evidence");
+            goto out;
+        }
+        if (pr_init() != 0) {
+            ct_err_set(&e, CT_EXIT_IO, "import", "libsodium failed to initialise");
+            ct_err_print(&e, err);
+            code = CT_EXIT_IO;
+            goto out;
+        }
+        if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &o, out, &e) != 0) {
+            ct_err_print(&e, err);
+            code = e.code;
+            goto out;
+        }
+        ct_db_close(db);
+        db = NULL;
+        code = ct_bundle_import(dbpath, bundle, lower, &o, out, err);
+        goto out;
     }
     if (dbpath == NULL || n == 0) {
         code = ct_usage_error(err, import_usage, "import", "--db DB and at least one PATH are required");
@@ -115,6 +164,11 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
     }
     if (qr && stdin_seen) {
         code = ct_usage_error(err, import_usage, "--qr", "takes image files, not -");
+        goto out;
+    }
+    if (evidence && (qr || stdin_seen)) {
+        code = ct_usage_error(err, import_usage, "--evidence",
+                              qr ? "and --qr exclude each other" : "takes scan files, not -");
         goto out;
     }
     if (pr_init() != 0) {
@@ -129,8 +183,9 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
         code = e.code;
         goto out;
     }
-    code = qr ? ct_qr_import_paths(db, paths, n, &o, out, err)
-              : ct_import_paths(db, paths, n, &o, out, err);
+    code = qr         ? ct_qr_import_paths(db, paths, n, &o, out, err)
+           : evidence ? ct_evidence_import_paths(db, paths, n, &o, out, err)
+                      : ct_import_paths(db, paths, n, &o, out, err);
 out:
     free(paths);
     ct_db_close(db);
@@ -151,6 +206,10 @@ static const command commands[] = {
     {"review", ct_cmd_review, 0},   {"resolve", ct_cmd_resolve, 1},
     {"excuse", ct_cmd_excuse, 1},   {"define", ct_cmd_define, 0},
     {"amend-definition", ct_cmd_amend_definition, 1}, {"audit", ct_cmd_audit, 0},
+    {"export", ct_cmd_export, 0},
+    {"keys", ct_cmd_keys, 0},       {"certify", ct_cmd_certify, 1},
+    {"receipt", ct_cmd_receipt, 0},
+    {"compare", ct_cmd_compare, 0},
     {NULL, NULL, 0},
 };
 

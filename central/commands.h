@@ -27,6 +27,16 @@ int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_amend_definition(int argc, char **argv, FILE *out, FILE *err);
 /* audit.c: replays the event log and compares; exit 1 on any difference. */
 int ct_cmd_audit(int argc, char **argv, FILE *out, FILE *err);
+/* bundle.c: writes the database's content as a bundle of plain files. */
+int ct_cmd_export(int argc, char **argv, FILE *out, FILE *err);
+/* compare.c: a published results table against the tally and its own
+ * counts (docs/COMPARE.md); exit 1 when any printed number differs. */
+int ct_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
+/* Issue 5: freeze.c `keys` (list; --freeze: the signed key list),
+ * certify.c `certify`, receipt.c `receipt --print` (the courier's slip). */
+int ct_cmd_keys(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_certify(int argc, char **argv, FILE *out, FILE *err);
+int ct_cmd_receipt(int argc, char **argv, FILE *out, FILE *err);
 
 /* Prints `central: <what>: <why>` and the command's usage line to err;
  * returns CT_EXIT_USAGE. */

@@ -5,6 +5,7 @@
  * rewritten, and a file's stored verdict never changes.
  */
 #include "db.h"
+#include "vcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +54,19 @@
  * definitions  later versions of the definition (`central amend-definition`),
  *              each with its signature by the commission key and the
  *              decision reference; meta keeps the first. The newest rules.
+ * return_evidence the evidence lines (scan hashes) of every stored return
+ *              that parsed, written with its files row: a query aid, the
+ *              return's bytes are the truth.
+ * evidence     scans of paper protocols (`central import --evidence`), each
+ *              exactly as received with the name it was given and its
+ *              `evidence` event; stored only when a return with a verified
+ *              signature names it (evidence.h).
+ * freezes      the frozen key list (`central keys --freeze`, issue 5): the
+ *              signed `election-keylist 1` bytes exactly as published, at
+ *              most one row. Keys enrolled after it, and keys revoked after
+ *              it, sign returns that are held `late-key` (freeze.h).
+ * certifications a certified contest (`central certify`): later returns of
+ *              it are held `after-certification` (certify.h).
  */
 static const char schema_tables[] =
     "CREATE TABLE meta ("
@@ -142,7 +156,37 @@ static const char schema_decisions[] =
     " definition BLOB NOT NULL,"
     " definition_hash BLOB NOT NULL UNIQUE CHECK (length(definition_hash) = 32),"
     " definition_sig BLOB NOT NULL,"
+    " decision TEXT NOT NULL);"
+    /* Issue 5: the frozen key list (`central keys --freeze`) as signed and
+     * published, at most one; and certified contests (`central certify`). */
+    "CREATE TABLE freezes ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " keylist BLOB NOT NULL,"
+    " keylist_hash BLOB NOT NULL UNIQUE CHECK (length(keylist_hash) = 32));"
+    "CREATE TABLE certifications ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " contest TEXT NOT NULL UNIQUE,"
     " decision TEXT NOT NULL);";
+/* Scans of paper protocols (issue 7 "Evidence"), with their own triggers. */
+static const char schema_evidence[] =
+    "CREATE TABLE return_evidence ("
+    " file INTEGER NOT NULL REFERENCES files(id),"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    " PRIMARY KEY (file, hash)) WITHOUT ROWID;"
+    "CREATE INDEX return_evidence_by_hash ON return_evidence(hash);"
+    "CREATE TABLE evidence ("
+    " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+    " bytes BLOB NOT NULL,"
+    " name BLOB NOT NULL);"
+    "CREATE TRIGGER return_evidence_no_update BEFORE UPDATE ON return_evidence"
+    " BEGIN SELECT RAISE(ABORT, 'return_evidence is append-only'); END;"
+    "CREATE TRIGGER return_evidence_no_delete BEFORE DELETE ON return_evidence"
+    " BEGIN SELECT RAISE(ABORT, 'return_evidence is append-only'); END;"
+    "CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence"
+    " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;"
+    "CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence"
+    " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;";
 /* Append-only: every table but meta refuses UPDATE and DELETE; meta is
  * written once. */
 static const char schema_triggers[] =
@@ -182,6 +226,14 @@ static const char schema_triggers[] =
     " BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;"
     "CREATE TRIGGER definitions_no_delete BEFORE DELETE ON definitions"
     " BEGIN SELECT RAISE(ABORT, 'definitions are append-only'); END;"
+    "CREATE TRIGGER freezes_no_update BEFORE UPDATE ON freezes"
+    " BEGIN SELECT RAISE(ABORT, 'freezes are append-only'); END;"
+    "CREATE TRIGGER freezes_no_delete BEFORE DELETE ON freezes"
+    " BEGIN SELECT RAISE(ABORT, 'freezes are append-only'); END;"
+    "CREATE TRIGGER certifications_no_update BEFORE UPDATE ON certifications"
+    " BEGIN SELECT RAISE(ABORT, 'certifications are append-only'); END;"
+    "CREATE TRIGGER certifications_no_delete BEFORE DELETE ON certifications"
+    " BEGIN SELECT RAISE(ABORT, 'certifications are append-only'); END;"
     "CREATE TRIGGER meta_no_update BEFORE UPDATE ON meta"
     " BEGIN SELECT RAISE(ABORT, 'meta is fixed at init'); END;";
 
@@ -189,6 +241,51 @@ void ct_db_error(ct_db *db, ct_err *e, const char *what)
 {
     ct_err_set(e, CT_EXIT_IO, what != NULL ? what : db->path, "database: %s",
                db->sql != NULL ? sqlite3_errmsg(db->sql) : "not open");
+}
+
+int ct_db_cached(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e)
+{
+    const size_t n = sizeof db->cached / sizeof db->cached[0];
+    struct ct_stmt_slot *free_slot = NULL;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct ct_stmt_slot *c = &db->cached[i];
+
+        if (c->sql == sql && !c->busy) {
+            c->busy = 1;
+            *st = c->st;
+            return 0;
+        }
+        if (c->sql == NULL && free_slot == NULL)
+            free_slot = c;
+    }
+    if (ct_db_prepare(db, sql, st, e) != 0)
+        return -1;
+    if (free_slot != NULL) {
+        free_slot->sql = sql;
+        free_slot->st = *st;
+        free_slot->busy = 1;
+    }
+    return 0;
+}
+
+void ct_db_done(ct_db *db, sqlite3_stmt *st)
+{
+    const size_t n = sizeof db->cached / sizeof db->cached[0];
+    size_t i;
+
+    if (st == NULL)
+        return;
+    for (i = 0; i < n; i++) {
+        if (db->cached[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            db->cached[i].busy = 0;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
 }
 
 int ct_db_prepare(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e)
@@ -297,6 +394,14 @@ size_t ct_col_size(sqlite3_stmt *st, int i)
 /* The pragmas of every writing connection: WAL so readers never block the
  * importer, synchronous=FULL so a committed verdict survives a power cut
  * (DESIGN 9: a verdict is printed only after it is committed). */
+/* 0 only while `central audit` replays into its throw-away database. */
+static int durable = 1;
+
+void ct_db_set_durable(int on)
+{
+    durable = on;
+}
+
 static int set_pragmas(ct_db *db, int readonly, ct_err *e)
 {
     int rc = 0;
@@ -312,7 +417,7 @@ static int set_pragmas(ct_db *db, int readonly, ct_err *e)
     }
     if (!readonly) {
         if (exec(db, "PRAGMA journal_mode = WAL", e) != 0 ||
-            exec(db, "PRAGMA synchronous = FULL", e) != 0) {
+            exec(db, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF", e) != 0) {
             rc = -1;
             goto out;
         }
@@ -379,7 +484,7 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
 {
     ct_db db;
     char side[1100], side2[1100];
-    char data[64];
+    char data[256], top[PR_HASH_HEX + 1];
     ct_event ev;
     int fd = -1, created = 0, rc = -1;
 
@@ -414,10 +519,17 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
     if (ct_db_begin(&db, e) != 0)
         goto out;
     if (exec(&db, schema_tables, e) != 0 || exec(&db, schema_decisions, e) != 0 ||
-        exec(&db, schema_triggers, e) != 0 || insert_meta(&db, in, e) != 0)
+        exec(&db, schema_triggers, e) != 0 || exec(&db, schema_evidence, e) != 0 ||
+        insert_meta(&db, in, e) != 0)
         goto out;
     memset(&ev, 0, sizeof ev);
-    snprintf(data, sizeof data, "mode %s", in->mode);
+    /* A lower commission's scope and the top key are facts of the chain:
+     * event 1 carries them (docs/BUNDLE.md). */
+    if (in->top_pk != NULL)
+        pr_hex_encode(top, in->top_pk, PR_PK_BYTES);
+    snprintf(data, sizeof data, "mode %s%s%s%s%s", in->mode, in->scope != NULL ? " scope " : "",
+             in->scope != NULL ? in->scope : "", in->top_pk != NULL ? " top " : "",
+             in->top_pk != NULL ? top : "");
     ev.kind = CT_EV_INIT;
     ev.has_subject = 1;
     memcpy(ev.subject, in->def->hash, PR_HASH_BYTES);
@@ -432,6 +544,11 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
 out:
     if (rc != 0)
         ct_db_rollback(&db);
+    /* ct_event_append caches its statement: sqlite3_close refuses to close
+     * (and leaks the connection, its WAL never checkpointed) until every
+     * statement is finalized. */
+    for (size_t i = 0; i < sizeof db.cached / sizeof db.cached[0]; i++)
+        sqlite3_finalize(db.cached[i].st);
     if (db.sql != NULL)
         sqlite3_close(db.sql);
     if (rc != 0 && created)
@@ -543,6 +660,67 @@ out:
     return rc;
 }
 
+/* The scope and top key from the init event's data (`mode M [scope AREA]
+ * [top HEX]`). */
+static int load_scope(ct_db *db, ct_err *e)
+{
+    static const char sql[] = "SELECT data FROM events WHERE seq = 1";
+    sqlite3_stmt *st = NULL;
+    char data[512], *tok, *save = NULL, *prev = NULL;
+    int rc = -1;
+
+    db->scope[0] = '\0';
+    db->scope_area = (size_t)-1;
+    db->has_top = 0;
+    if (ct_db_prepare(db, sql, &st, e) != 0)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = 0; /* no init event: the audit says so */
+        goto out;
+    }
+    ct_col_text(st, 0, data, sizeof data);
+    for (tok = strtok_r(data, " ", &save); tok != NULL; prev = tok, tok = strtok_r(NULL, " ", &save)) {
+        if (prev != NULL && strcmp(prev, "scope") == 0) {
+            snprintf(db->scope, sizeof db->scope, "%s", tok);
+            db->scope_area = cm_find_area(db->def, tok);
+            if (db->scope_area == (size_t)-1) {
+                ct_err_set(e, CT_EXIT_IO, db->path, "scope area %s is not in the definition", tok);
+                goto out;
+            }
+        } else if (prev != NULL && strcmp(prev, "top") == 0) {
+            if (pr_hex_decode(db->top_pk, PR_PK_BYTES, tok, strlen(tok)) != 0) {
+                ct_err_set(e, CT_EXIT_IO, db->path, "init event: top key damaged");
+                goto out;
+            }
+            db->has_top = 1;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ct_db_in_scope(const ct_db *db, size_t precinct)
+{
+    size_t a, steps = 0;
+
+    if (db->scope_area == (size_t)-1)
+        return 1;
+    if (precinct >= db->def->n_precincts)
+        return 0;
+    for (a = db->def->precincts[precinct].area; a != (size_t)-1 && steps <= db->def->n_areas;
+         a = db->def->areas[a].parent, steps++)
+        if (a == db->scope_area)
+            return 1;
+    return 0;
+}
+
+const uint8_t *ct_db_definition_pk(const ct_db *db)
+{
+    return db->has_top ? db->top_pk : db->commission_pk;
+}
+
 const cm_definition *ct_db_version(const ct_db *db, const uint8_t hash[PR_HASH_BYTES])
 {
     const cm_definition *found = NULL;
@@ -611,7 +789,8 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
                    db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
         goto out;
     }
-    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0)
+    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0 ||
+        load_scope(db, e) != 0)
         goto out;
     *out = db;
     db = NULL;
@@ -627,6 +806,9 @@ void ct_db_close(ct_db *db)
 
     if (db == NULL)
         return;
+    ct_vcache_clear(db);
+    for (i = 0; i < sizeof db->cached / sizeof db->cached[0]; i++)
+        sqlite3_finalize(db->cached[i].st);
     if (db->sql != NULL)
         sqlite3_close(db->sql);
     cm_definition_free(db->def);

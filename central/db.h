@@ -38,6 +38,24 @@ typedef struct ct_db {
     uint8_t def_hash[PR_HASH_BYTES];    /* of the newest version */
     uint8_t commission_pk[PR_PK_BYTES];
     char path[1024];
+    /* `central init --scope AREA` (a lower commission, docs/BUNDLE.md):
+     * the area whose precincts it takes; "" and (size_t)-1 for the whole
+     * election. Read from the init event's data. */
+    char scope[PR_ID_MAX + 1];
+    size_t scope_area;
+    /* `central init --top-pub PUB`: the top commission key that signed the
+     * definition (and signs its amendments), when it is not this
+     * database's commission key; has_top 0 otherwise. */
+    int has_top;
+    uint8_t top_pk[PR_PK_BYTES];
+    /* Prepared statements of the hot path, kept for the connection's life
+     * (ct_db_cached); finalized by ct_db_close. */
+    struct ct_stmt_slot {
+        const char *sql;                /* the literal it was prepared from */
+        sqlite3_stmt *st;
+        int busy;                       /* handed out, not yet given back */
+    } cached[48];
+    struct ct_vcache *vcache;           /* signatures checked ahead (vcache.h) */
 } ct_db;
 
 /* What `central init` stores. All fields required. */
@@ -49,7 +67,31 @@ typedef struct ct_db_init {
     const uint8_t *commission_pk;       /* PR_PK_BYTES */
     const char *mode;                   /* "live" / "test" */
     const cm_definition *def;           /* loaded from definition */
+    const char *scope;                  /* area id of a lower commission, or NULL */
+    const uint8_t *top_pk;              /* PR_PK_BYTES: the key that signed the
+                                         * definition, when not commission_pk; or NULL */
 } ct_db_init;
+
+/* Like ct_db_prepare, for the statements of the hot path (issue 8: import
+ * spent half its time preparing the same SQL again): the statement of sql
+ * is prepared once per connection and kept. sql must outlive db (a string
+ * literal); it is looked up by address. Give the statement back with
+ * ct_db_done, never sqlite3_finalize. A statement still handed out (a
+ * nested use of the same SQL) or a full cache gets a fresh statement,
+ * which ct_db_done finalizes. 0, or -1 with e (the SQL did not prepare). */
+int ct_db_cached(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e);
+
+/* on = 0: databases opened from now on commit without waiting for the disk
+ * (synchronous = OFF). Only for `central audit`'s replay, a temporary
+ * database thrown away after the comparison (issue 8: an fsync per
+ * replayed event made audit a hundred times slower than import); every
+ * other database is opened synchronous = FULL (DESIGN 9). */
+void ct_db_set_durable(int on);
+
+/* Gives back a statement from ct_db_cached: a cached one is reset (ending
+ * its read) and its bindings cleared; any other is finalized. st NULL is a
+ * no-op. */
+void ct_db_done(ct_db *db, sqlite3_stmt *st);
 
 /* Creates a new database at path (refused when anything exists there),
  * writes the schema, meta and the first event (kind `init`). On failure
@@ -65,6 +107,14 @@ void ct_db_close(ct_db *db);
 /* The stored version of the definition whose file hash is hash (the newest
  * or an earlier one), or NULL. Borrowed from db. */
 const cm_definition *ct_db_version(const ct_db *db, const uint8_t hash[PR_HASH_BYTES]);
+
+/* 1 when precinct (a definition index) is in the database's scope: under
+ * its scope area in the area tree, or always when it has no scope. */
+int ct_db_in_scope(const ct_db *db, size_t precinct);
+
+/* The key that signs this database's definition versions: the top
+ * commission's (--top-pub at init) or else the commission key. */
+const uint8_t *ct_db_definition_pk(const ct_db *db);
 
 /* BEGIN IMMEDIATE (so concurrent importers serialise and each decision
  * sees a fixed state), COMMIT, ROLLBACK. 0, or -1 with e (code 3). */

@@ -65,7 +65,7 @@ int ct_event_head(ct_db *db, int64_t as_of, int64_t *seq, uint8_t hash[PR_HASH_B
 
     *seq = 0;
     memset(hash, 0, PR_HASH_BYTES);
-    if (ct_db_prepare(db, sql, &st, e) != 0)
+    if (ct_db_cached(db, sql, &st, e) != 0)
         goto out;
     if (ct_bind_i64(st, 1, as_of) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -91,7 +91,7 @@ int ct_event_head(ct_db *db, int64_t as_of, int64_t *seq, uint8_t hash[PR_HASH_B
     }
     rc = 0;
 out:
-    sqlite3_finalize(st);
+    ct_db_done(db, st);
     return rc;
 }
 
@@ -114,7 +114,7 @@ int ct_event_append(ct_db *db, ct_event *ev, ct_err *e)
         ct_err_set(e, CT_EXIT_IO, db->path, "event %lld cannot be encoded", (long long)ev->seq);
         goto out;
     }
-    if (ct_db_prepare(db, sql, &st, e) != 0)
+    if (ct_db_cached(db, sql, &st, e) != 0)
         goto out;
     if (ct_bind_i64(st, 1, ev->seq) != SQLITE_OK || ct_bind_text(st, 2, ev->kind) != SQLITE_OK ||
         ct_bind_text(st, 3, t) != SQLITE_OK ||
@@ -129,7 +129,7 @@ int ct_event_append(ct_db *db, ct_event *ev, ct_err *e)
     }
     rc = 0;
 out:
-    sqlite3_finalize(st);
+    ct_db_done(db, st);
     return rc;
 }
 

@@ -31,6 +31,16 @@
 /* A new version of the definition (subject: its hash; verdict `amended`,
  * data "decision <ref>"). */
 #define CT_EV_AMEND "amend-definition"
+/* A scan of a paper protocol stored (`central import --evidence`, evidence.h):
+ * subject its BLAKE2b-256 hash, verdict `stored`, data "precinct <p>
+ * contest <c> return <hex>" of the first stored return that names it. */
+#define CT_EV_EVIDENCE "evidence"
+/* Issue 5. The key freeze (`central keys --freeze`; subject: the hash of
+ * the signed `election-keylist 1` file; verdict `frozen`, data "keys <n>"),
+ * at most one; and a certification (`central certify`; no subject; verdict
+ * `certified`, data "contest <c> decision <ref>"). */
+#define CT_EV_FREEZE "freeze"
+#define CT_EV_CERTIFY "certify"
 
 /* One event. The strings are borrowed; they hold ids, verdicts, reason
  * codes and hex only (never free text), so the canonical text is one

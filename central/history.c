@@ -429,7 +429,7 @@ int ct_pc_load(ct_db *db, const char *precinct, const char *contest, int64_t exc
     int rc = -1, step;
 
     memset(st, 0, sizeof *st);
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_text(s, 1, precinct) != SQLITE_OK || ct_bind_text(s, 2, contest) != SQLITE_OK ||
         ct_bind_i64(s, 3, exclude) != SQLITE_OK || ct_bind_i64(s, 4, as_of) != SQLITE_OK) {
@@ -447,7 +447,7 @@ int ct_pc_load(ct_db *db, const char *precinct, const char *contest, int64_t exc
         goto out;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     if (rc != 0)
         ct_pc_free(st);
     return rc;
@@ -527,7 +527,7 @@ static int stored_elsewhere(ct_db *db, const uint8_t *hash, int *found, ct_err *
     int rc = -1, step;
 
     *found = 0;
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_blob(s, 1, hash, PR_HASH_BYTES) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -541,7 +541,7 @@ static int stored_elsewhere(ct_db *db, const uint8_t *hash, int *found, ct_err *
     *found = step == SQLITE_ROW;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -703,7 +703,7 @@ int ct_file_key_compromised(ct_db *db, int64_t file, int64_t as_of, int *yes, ct
     int rc = -1, step;
 
     *yes = 0;
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, file) != SQLITE_OK || ct_bind_i64(s, 2, as_of) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -717,7 +717,7 @@ int ct_file_key_compromised(ct_db *db, int64_t file, int64_t as_of, int *yes, ct
     *yes = step == SQLITE_ROW;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 

@@ -19,27 +19,23 @@
 #include "jsonout.h"
 #include "proto/keys.h"
 #include "store.h"
+#include "vcache.h"
 #include "verdict.h"
 
-int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e)
+/* Decides and stores one input inside the caller's write transaction
+ * (group 1 first: a byte duplicate writes nothing). r is scratch space.
+ * 0, or -1 with e: the caller must roll the transaction back. */
+static int import_in_tx(ct_db *db, const ct_input *in, pr_return *r, ct_item_result *res,
+                        ct_err *e)
 {
-    pr_return *r = NULL;
     ct_stored st;
     ct_decision d;
     int64_t now;
-    int found = 0, rc = -1, began = 0;
+    int found = 0, rc = -1;
 
     memset(res, 0, sizeof *res);
     res->has_hash = 1;
     memcpy(res->hash, in->hash, PR_HASH_BYTES);
-    r = malloc(sizeof *r);
-    if (r == NULL) {
-        ct_err_set(e, CT_EXIT_IO, in->name, "out of memory");
-        goto out;
-    }
-    if (ct_db_begin(db, e) != 0)
-        goto out;
-    began = 1;
     /* Group 1, inside the transaction: another importer may have stored
      * the same bytes a moment ago. */
     if (ct_store_find(db, in->hash, &st, &found, e) != 0)
@@ -51,24 +47,40 @@ int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e
         res->seq = st.import_seq;
         res->file = st.file;
         snprintf(res->detail, sizeof res->detail, "%s", st.detail);
-        ct_db_rollback(db);
-        began = 0;
         rc = 0;
         goto out;
     }
     now = ct_now();
     if (ct_decide(db, in->bytes, in->len, ct_input_oversize(in), 0, now, r, &d, e) != 0 ||
-        ct_store_import(db, in, &d, r, now, &res->file, &res->seq, e) != 0 || ct_db_commit(db, e) != 0)
+        ct_store_import(db, in, &d, r, now, &res->file, &res->seq, e) != 0)
         goto out;
-    began = 0;
     res->kind = CT_ITEM_STORED;
     res->verdict = d.verdict;
     res->codes = d.codes;
     snprintf(res->detail, sizeof res->detail, "%s", d.detail);
     rc = 0;
 out:
-    if (began)
+    return rc;
+}
+
+int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e)
+{
+    pr_return *r = malloc(sizeof *r);
+    int rc = -1;
+
+    memset(res, 0, sizeof *res);
+    if (r == NULL) {
+        ct_err_set(e, CT_EXIT_IO, in->name, "out of memory");
+        goto out;
+    }
+    if (ct_db_begin(db, e) != 0)
+        goto out;
+    if (import_in_tx(db, in, r, res, e) != 0 || ct_db_commit(db, e) != 0) {
         ct_db_rollback(db);
+        goto out;
+    }
+    rc = 0;
+out:
     free(r);
     return rc;
 }
@@ -292,8 +304,9 @@ out:
 /* Appends to l the files whose column `which` (0: supersedes = blob,
  * 1: key_id = text) matches, or (2, match unused) whose newest decision is
  * a wrong-definition rejection, or (3, match unused) whose newest decision
- * is one DESIGN 7 decides again (awaiting a predecessor, or rejected for a
- * reason that depends on key or definition state), in storage order. */
+ * is a rejection DESIGN 7 decides again (for a reason that depends on key
+ * or definition state), in storage order; or (4, match unused) the stored
+ * files that a correction awaiting its predecessor names, in storage order. */
 static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_err *e)
 {
     static const char by_pred[] = "SELECT id FROM files WHERE supersedes = ?1 ORDER BY id";
@@ -303,14 +316,18 @@ static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_e
         " AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.file = d.file) ORDER BY d.file";
     static const char pending[] =
         "SELECT d.file FROM decisions d WHERE d.seq = (SELECT max(x.seq) FROM decisions x"
-        " WHERE x.file = d.file) AND (d.role = 'awaiting' OR (d.role = 'rejected' AND"
+        " WHERE x.file = d.file) AND d.role = 'rejected' AND"
         " (d.grp = 3 OR (d.grp = 5 AND d.codes LIKE '%key-precinct-mismatch%')"
-        " OR (d.grp = 4 AND d.codes LIKE '%wrong-definition%')))) ORDER BY d.file";
-    static const char *const sql[] = {by_pred, by_key, by_def, pending};
+        " OR (d.grp = 4 AND d.codes LIKE '%wrong-definition%')) ORDER BY d.file";
+    static const char preds[] =
+        "SELECT DISTINCT p.id FROM decisions d JOIN files w ON w.id = d.file JOIN files p"
+        " ON p.hash = w.supersedes WHERE d.role = 'awaiting' AND d.seq = (SELECT max(x.seq)"
+        " FROM decisions x WHERE x.file = d.file) ORDER BY p.id";
+    static const char *const sql[] = {by_pred, by_key, by_def, pending, preds};
     sqlite3_stmt *s = NULL;
     int rc = -1, step, b;
 
-    if (ct_db_prepare(db, sql[which], &s, e) != 0)
+    if (ct_db_cached(db, sql[which], &s, e) != 0)
         goto out;
     b = which == 0 ? ct_bind_blob(s, 1, match, PR_HASH_BYTES)
                    : which == 1 ? ct_bind_text(s, 1, match) : SQLITE_OK;
@@ -330,7 +347,7 @@ static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_e
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -422,20 +439,74 @@ out:
     return rc;
 }
 
+/* 0 only while `central audit` replays: it re-decides exactly the files
+ * the log's redecide events name (ct_redecide_file), whatever made them. */
+static int auto_redecide = 1;
+
+void ct_redecide_set_auto(int on)
+{
+    auto_redecide = on;
+}
+
+int ct_redecide_file(ct_db *db, const uint8_t hash[PR_HASH_BYTES], int *changed, ct_err *e)
+{
+    ct_item_result res;
+    ct_stored st;
+    char *name = NULL;
+    int found = 0, rc = -1;
+
+    *changed = 0;
+    if (ct_store_find(db, hash, &st, &found, e) != 0)
+        goto out;
+    if (!found) {
+        rc = 0;
+        goto out;
+    }
+    rc = redecide_one(db, st.file, st.role == CT_ROLE_AWAITING, &res, &name, changed, e);
+out:
+    free(name);
+    return rc;
+}
+
 int ct_redecide(ct_db *db, const uint8_t *stored, const char *key_id, const ct_import_opts *o,
                 FILE *out, ct_err *e)
 {
+    if (!auto_redecide)
+        return 0;
     return redecide(db, stored, 1, key_id, o, out, e);
 }
 
 int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e)
 {
+    if (!auto_redecide)
+        return 0;
     return redecide(db, NULL, 2, NULL, o, out, e);
 }
 
 int ct_redecide_pending(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e)
 {
-    return redecide(db, NULL, 3, NULL, o, out, e);
+    idlist preds = {0, 0, NULL};
+    ct_stored st;
+    size_t i;
+    int rc = -1;
+
+    if (!auto_redecide)
+        return 0;
+    /* The state-dependent rejections; then, in storage order, each stored
+     * file a held correction names, decided upon as right after the import
+     * that stored it. A run killed between a commit and its re-decisions
+     * is so finished in the order it would have followed, the order audit
+     * replays (issue 6, crash test): going through the held corrections in
+     * their own storage order gave the same statuses but other events. */
+    if (redecide(db, NULL, 3, NULL, o, out, e) != 0 || select_files(db, 4, NULL, &preds, e) != 0)
+        goto out;
+    for (i = 0; i < preds.n; i++)
+        if (ct_store_get(db, preds.v[i], &st, e) != 0 || redecide(db, st.hash, 1, NULL, o, out, e) != 0)
+            goto out;
+    rc = 0;
+out:
+    free(preds.v);
+    return rc;
 }
 
 /* ---- walking the inputs --------------------------------------------- */
@@ -582,6 +653,96 @@ out:
 
 /* The shared tail of every input: secret keys are never stored; in a
  * folder, what is not a return is skipped; the rest is decided. */
+/*
+ * Batches (issue 8): the inputs that need the database are decided and
+ * stored CT_BATCH_MAX at a time in one write transaction, so one commit
+ * (one fsync) serves many returns. Each return is still all or nothing:
+ * a failure rolls the whole batch back and nothing of it is printed; the
+ * lines are printed only after the commit (DESIGN 9), in input order,
+ * since anything printed without the database (a skipped or unreadable
+ * input) first flushes the batch. Then the batch's files are re-decided
+ * upon (corrections waiting for them), as after a single import.
+ */
+#define CT_BATCH_MAX 256
+
+static struct pending {
+    size_t n;
+    ct_input in[CT_BATCH_MAX];
+    ct_item_result res[CT_BATCH_MAX];
+    pr_return r;                    /* scratch for ct_decide */
+} P;
+
+static void pending_clear(void)
+{
+    for (size_t i = 0; i < P.n; i++)
+        ct_input_free(&P.in[i]);
+    P.n = 0;
+}
+
+/* Decides, stores and commits what is pending, then prints it. 0, or -1
+ * with e (a database error: nothing of the batch is stored or printed). */
+static int flush(ct_db *db, const ct_import_opts *o, FILE *out, int *code, ct_err *e)
+{
+    size_t i;
+    int rc = -1;
+
+    if (P.n == 0)
+        return 0;
+    /* Signatures first, on every core, outside the write lock; a failure
+     * here only means the decisions verify them one by one. */
+    if (ct_vcache_fill(db, P.in, P.n, e) != 0)
+        memset(e, 0, sizeof *e);
+    if (ct_db_begin(db, e) != 0)
+        goto out;
+    for (i = 0; i < P.n; i++) {
+        if (import_in_tx(db, &P.in[i], &P.r, &P.res[i], e) != 0) {
+            ct_db_rollback(db);
+            goto out;
+        }
+    }
+    if (ct_db_commit(db, e) != 0) {
+        ct_db_rollback(db);
+        goto out;
+    }
+    for (i = 0; i < P.n; i++) {
+        ct_print_item(out, o, P.in[i].name, &P.res[i]);
+        *code = ct_exit_max(*code, ct_verdict_exit(P.res[i].verdict));
+    }
+    for (i = 0; i < P.n; i++)
+        if (P.res[i].kind == CT_ITEM_STORED && ct_redecide(db, P.in[i].hash, NULL, o, out, e) != 0)
+            goto out;
+    rc = 0;
+out:
+    ct_vcache_clear(db);
+    pending_clear();
+    return rc;
+}
+
+/* Adds in to the batch (its bytes move to the batch, its name is copied),
+ * flushing when the batch is full. 0, or -1 with e. */
+static int enqueue(ct_db *db, ct_input *in, const ct_import_opts *o, FILE *out, int *code,
+                   ct_err *e)
+{
+    ct_input *q = &P.in[P.n];
+    uint8_t *shrunk;
+
+    *q = *in;
+    q->name = strdup(in->name);
+    if (q->name == NULL) {
+        ct_err_set(e, CT_EXIT_IO, in->name, "out of memory");
+        memset(q, 0, sizeof *q);
+        return -1;
+    }
+    in->bytes = NULL;
+    in->len = 0;
+    /* Inputs are read into a 64 KiB + 1 buffer; keep only what they hold. */
+    shrunk = realloc(q->bytes, q->len + 1);
+    if (shrunk != NULL)
+        q->bytes = shrunk;
+    P.n++;
+    return P.n == CT_BATCH_MAX ? flush(db, o, out, code, e) : 0;
+}
+
 static int handle(ct_db *db, ct_input *in, int in_folder, const ct_import_opts *o, FILE *out,
                   FILE *err, int *code, ct_err *e)
 {
@@ -590,6 +751,8 @@ static int handle(ct_db *db, ct_input *in, int in_folder, const ct_import_opts *
     int rc = -1;
 
     memset(&res, 0, sizeof res);
+    if (pr_is_secret_key_file(in->bytes, in->len) && flush(db, o, out, code, e) != 0)
+        goto out;
     if (pr_is_secret_key_file(in->bytes, in->len)) {
         res.kind = CT_ITEM_SECRET;
         snprintf(res.why, sizeof res.why, "secret-key");
@@ -604,19 +767,15 @@ static int handle(ct_db *db, ct_input *in, int in_folder, const ct_import_opts *
     }
     if (in_folder && (in->len < sizeof PR_RETURN_PREFIX - 1 ||
                       memcmp(in->bytes, PR_RETURN_PREFIX, sizeof PR_RETURN_PREFIX - 1) != 0)) {
+        if (flush(db, o, out, code, e) != 0)
+            goto out;
         res.kind = CT_ITEM_SKIPPED;
         snprintf(res.why, sizeof res.why, "not-a-return");
         ct_print_item(out, o, in->name, &res);
         rc = 0;
         goto out;
     }
-    if (ct_import_item(db, in, &res, e) != 0)
-        goto out;
-    ct_print_item(out, o, in->name, &res);
-    *code = ct_exit_max(*code, ct_verdict_exit(res.verdict));
-    if (res.kind == CT_ITEM_STORED && ct_redecide(db, in->hash, NULL, o, out, e) != 0)
-        goto out;
-    rc = 0;
+    rc = enqueue(db, in, o, out, code, e);
 out:
     return rc;
 }
@@ -691,6 +850,9 @@ static int import_folder(ct_db *db, const char *path, const ct_import_opts *o, F
         qsort(l.v, l.n, sizeof *l.v, cmp_entry);
     for (i = 0; i < l.n; i++) {
         entry *en = &l.v[i];
+        /* Lines stay in input order: what is batched goes first. */
+        if ((en->unreadable || en->kind != CT_READ_OK) && flush(db, o, out, code, e) != 0)
+            goto out;
         if (en->unreadable) {
             print_unreadable(out, err, o, en->path, en->why, code);
             continue;
@@ -705,10 +867,14 @@ static int import_folder(ct_db *db, const char *path, const ct_import_opts *o, F
         }
         /* Opened with O_NOFOLLOW: it may have become a symlink since. */
         if (ct_read_path(en->path, 0, &in, &kind, &re) != 0) {
+            if (flush(db, o, out, code, e) != 0)
+                goto out;
             print_unreadable(out, err, o, en->path, re.why, code);
             continue;
         }
         if (kind != CT_READ_OK) {
+            if (flush(db, o, out, code, e) != 0)
+                goto out;
             print_skipped(out, o, en->path, kind == CT_READ_SYMLINK ? "symlink" : "not-a-regular-file");
             continue;
         }
@@ -747,9 +913,13 @@ int ct_import_paths(ct_db *db, const char *const *paths, size_t n, const ct_impo
         } else if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             rc = import_folder(db, p, o, out, err, &code, &e);
         } else if (ct_read_path(p, 1, &in, &kind, &re) != 0) {
-            print_unreadable(out, err, o, p, re.why, &code);
+            rc = flush(db, o, out, &code, &e);
+            if (rc == 0)
+                print_unreadable(out, err, o, p, re.why, &code);
         } else if (kind != CT_READ_OK) {
-            print_unreadable(out, err, o, p, "not a regular file", &code);
+            rc = flush(db, o, out, &code, &e);
+            if (rc == 0)
+                print_unreadable(out, err, o, p, "not a regular file", &code);
         } else {
             in.name = strdup(p);
             if (in.name == NULL) {
@@ -767,6 +937,12 @@ int ct_import_paths(ct_db *db, const char *const *paths, size_t n, const ct_impo
             code = ct_exit_max(code, e.code != 0 ? e.code : CT_EXIT_IO);
             break;
         }
+    }
+    /* What is still batched: after a read error of standard input, what
+     * came before it is imported, as it was one at a time. */
+    if (flush(db, o, out, &code, &e) != 0) {
+        ct_err_print(&e, err);
+        code = ct_exit_max(code, e.code != 0 ? e.code : CT_EXIT_IO);
     }
     return code;
 }
@@ -792,6 +968,8 @@ int ct_import_bytes(ct_db *db, const char *name, const uint8_t *bytes, size_t le
     in.size = len;
     pr_hash(in.hash, bytes, len);
     rc = handle(db, &in, 0, o, out, err, code, e);
+    if (rc == 0)
+        rc = flush(db, o, out, code, e);
 out:
     ct_input_free(&in);
     return rc;

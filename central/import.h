@@ -70,6 +70,19 @@ int ct_redecide_definition(ct_db *db, const ct_import_opts *o, FILE *out, ct_err
  * outcome is the same as an uninterrupted run. Idempotent. */
 int ct_redecide_pending(ct_db *db, const ct_import_opts *o, FILE *out, ct_err *e);
 
+/* Decides again exactly the stored file with that hash, as a re-decision
+ * would (a correction awaiting its predecessor, or a rejection that depends
+ * on key or definition state), recording a redecide event when the verdict
+ * changes (*changed 1). For `central audit`, which replays each recorded
+ * re-decision itself. A file not stored, or not in such a state: 0 with
+ * *changed 0. -1 with e on a database error. */
+int ct_redecide_file(ct_db *db, const uint8_t hash[PR_HASH_BYTES], int *changed, ct_err *e);
+
+/* on = 0: ct_redecide, ct_redecide_definition and ct_redecide_pending do
+ * nothing (audit's replay re-decides what the log says, ct_redecide_file).
+ * on = 1 (the default) restores them. */
+void ct_redecide_set_auto(int on);
+
 /* Imports bytes[0..len) exactly as a file named name given on the command
  * line (secret-key refusal, verdict, item line, deciding again), raising
  * *code (DESIGN 11). For `central import --qr`. 0, or -1 with e on a

@@ -39,11 +39,17 @@ static const char sign_help[] =
     "key KEY, writing DEF.sig (which must not exist). Prints the definition hash.\n";
 
 static const char init_usage[] =
-    "usage: central init --db DB --definition DEF --commission-pub PUB [--mode live|test]\n";
+    "usage: central init --db DB --definition DEF --commission-pub PUB [--mode live|test]\n"
+    "                    [--scope AREA] [--top-pub TOP]\n";
 static const char init_help[] =
     "Creates the database DB (which must not exist) for the definition DEF after\n"
     "verifying DEF.sig with the commission public key PUB. --mode test makes a\n"
-    "rehearsal database that accepts only test returns. Prints the definition hash.\n";
+    "rehearsal database that accepts only test returns. Prints the definition hash.\n"
+    "--scope AREA: a lower commission that takes only the precincts under AREA;\n"
+    "returns of others are rejected `out-of-scope` (docs/BUNDLE.md).\n"
+    "--top-pub TOP: DEF.sig (and amendments) are verified with the top commission\n"
+    "key TOP instead of PUB, which then only signs this level's checkpoints,\n"
+    "receipts and tally.\n";
 
 int ct_usage_error(FILE *err, const char *usage, const char *what, const char *why)
 {
@@ -375,8 +381,12 @@ out:
 int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},   {"definition", 1}, {"commission-pub", 1},
-                                       {"mode", 1}, {"help", 0},       {NULL, 0}};
+                                       {"mode", 1}, {"help", 0},       {"scope", 1},
+                                       {"top-pub", 1}, {NULL, 0}};
     const char *dbpath = NULL, *defpath = NULL, *pubpath = NULL, *mode = "live", *v;
+    const char *scope = NULL, *toppath = NULL;
+    uint8_t *top = NULL, top_pk[PR_PK_BYTES];
+    size_t toplen = 0;
     char sigpath[4096], hex[PR_HASH_HEX + 1];
     uint8_t *def = NULL, *sig = NULL, *pub = NULL, h[PR_HASH_BYTES], pk[PR_PK_BYTES];
     size_t deflen = 0, siglen = 0, publen = 0;
@@ -412,6 +422,14 @@ int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err)
                 goto out;
             }
             mode = v;
+        } else if (opt == 5) {
+            if (!pr_is_id(v, strlen(v))) {
+                code = ct_usage_error(err, init_usage, "--scope", "not an area id");
+                goto out;
+            }
+            scope = v;
+        } else if (opt == 6) {
+            toppath = v;
         } else {
             fputs(init_usage, out);
             fputs(init_help, out);
@@ -435,24 +453,38 @@ int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err)
     }
     if (read_small(defpath, CM_DEFINITION_MAX, &def, &deflen, &e) != 0 ||
         read_small(sigpath, PR_FILE_MAX, &sig, &siglen, &e) != 0 ||
-        read_small(pubpath, PR_FILE_MAX, &pub, &publen, &e) != 0)
+        read_small(pubpath, PR_FILE_MAX, &pub, &publen, &e) != 0 ||
+        (toppath != NULL && read_small(toppath, PR_FILE_MAX, &top, &toplen, &e) != 0))
         goto fail;
     if (pr_pubkey_parse(PR_KEY_COMMISSION, pub, publen, pk, &d) != 0) {
         ct_err_set(&e, CT_EXIT_FAIL, pubpath, "not a commission public key: line %u: %s", d.line,
                    d.msg);
         goto fail;
     }
+    if (toppath != NULL && pr_pubkey_parse(PR_KEY_COMMISSION, top, toplen, top_pk, &d) != 0) {
+        ct_err_set(&e, CT_EXIT_FAIL, toppath, "not a commission public key: line %u: %s", d.line,
+                   d.msg);
+        goto fail;
+    }
+    /* The same key as PUB is no top key of its own. */
+    if (toppath != NULL && memcmp(top_pk, pk, PR_PK_BYTES) == 0)
+        toppath = NULL;
     pr_hash(h, def, deflen);
     if (pr_defsig_parse(sig, siglen, &ds, &d) != 0) {
         ct_err_set(&e, CT_EXIT_FAIL, sigpath, "line %u: %s", d.line, d.msg);
         goto fail;
     }
-    if (pr_defsig_verify(sig, &ds, h, pk, &d) != 0) {
-        ct_err_set(&e, CT_EXIT_FAIL, sigpath, "does not verify with %s: %s", pubpath, d.msg);
+    if (pr_defsig_verify(sig, &ds, h, toppath != NULL ? top_pk : pk, &d) != 0) {
+        ct_err_set(&e, CT_EXIT_FAIL, sigpath, "does not verify with %s: %s",
+                   toppath != NULL ? toppath : pubpath, d.msg);
         goto fail;
     }
     if (cm_definition_load(def, deflen, &loaded, &d) != 0) {
         ct_err_set(&e, CT_EXIT_FAIL, defpath, "%s", d.msg);
+        goto fail;
+    }
+    if (scope != NULL && cm_find_area(loaded, scope) == (size_t)-1) {
+        ct_err_set(&e, CT_EXIT_FAIL, scope, "--scope: no such area in %s", defpath);
         goto fail;
     }
     memset(&in, 0, sizeof in);
@@ -463,6 +495,8 @@ int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err)
     in.commission_pk = pk;
     in.mode = mode;
     in.def = loaded;
+    in.scope = scope;
+    in.top_pk = toppath != NULL ? top_pk : NULL;
     if (ct_db_create(dbpath, &in, &e) != 0)
         goto fail;
     ct_hex(hex, h, sizeof h);
@@ -477,5 +511,6 @@ out:
     free(def);
     free(sig);
     free(pub);
+    free(top);
     return code;
 }

@@ -14,12 +14,13 @@
 #include "db.h"
 #include "events.h"
 #include "history.h"
+#include "proto/codec.h"
 
 #define NONE ((size_t)-1)
 
 static const char resolve_usage[] =
     "usage: central resolve --db DB --precinct P --contest C (--accept HASH | --reject HASH)\n"
-    "                       --decision REF\n";
+    "                       --decision REF [--by LEVEL]\n";
 static const char resolve_help[] =
     "Records a person's decision between the signed returns of precinct P in\n"
     "contest C: --accept makes that return what stands (it enters the tally even\n"
@@ -27,16 +28,20 @@ static const char resolve_help[] =
     "sets it aside (its predecessor, or the other side of a conflict, stands\n"
     "again). HASH is the return's hash, or its first 16 hex digits or more, as\n"
     "`central status` and `central review` print it. REF is the commission's\n"
-    "decision reference. Verdicts never change; statuses and the tally follow.\n";
+    "decision reference. Verdicts never change; statuses and the tally follow.\n"
+    "--by LEVEL: the decision was made by the lower commission LEVEL (an area id)\n"
+    "and is recorded as decided by it (`central import --bundle` does this).\n";
 
 static const char excuse_usage[] =
     "usage: central excuse --db DB --precinct P --contest C --reason void|not-opened\n"
-    "                      --decision REF\n";
+    "                      --decision REF [--by LEVEL]\n";
 static const char excuse_help[] =
     "Records that precinct P will never report for contest C (void: its results\n"
     "are annulled; not-opened: it never opened). Its status becomes excused: it is\n"
     "not counted, and its contest is no longer incomplete for want of it. Returns\n"
-    "that arrive for it are still stored and decided, and listed by review.\n";
+    "that arrive for it are still stored and decided, and listed by review.\n"
+    "--by LEVEL: the decision was made by the lower commission LEVEL (an area id)\n"
+    "and is recorded as decided by it (`central import --bundle` does this).\n";
 
 /* Checks that precinct and contest exist and belong together. */
 static int check_pc(const ct_db *db, const char *precinct, const char *contest, ct_err *e)
@@ -164,16 +169,19 @@ static int eligible(const ct_pc_state *st, const ct_pc_entry *x, int accept, con
 
 /* The event and the resolutions row, inside the caller's transaction. */
 static int record_resolution(ct_db *db, int64_t file, const uint8_t *hash, const char *precinct,
-                             const char *contest, int accept, const char *ref, ct_err *e)
+                             const char *contest, int accept, const char *ref, const char *by,
+                             ct_err *e)
 {
     static const char sql[] =
         "INSERT INTO resolutions (seq, file, action, decision) VALUES (?1, ?2, ?3, ?4)";
     sqlite3_stmt *s = NULL;
-    char data[2 * PR_ID_MAX + CT_DECISION_REF_MAX + 40];
+    char data[3 * PR_ID_MAX + CT_DECISION_REF_MAX + 48];
     ct_event ev;
     int rc = -1;
 
-    snprintf(data, sizeof data, "precinct %s contest %s decision %s", precinct, contest, ref);
+    /* "by LEVEL": decided by a lower commission (docs/BUNDLE.md). */
+    snprintf(data, sizeof data, "precinct %s contest %s %s%s%sdecision %s", precinct, contest,
+             by != NULL ? "by " : "", by != NULL ? by : "", by != NULL ? " " : "", ref);
     memset(&ev, 0, sizeof ev);
     ev.kind = CT_EV_RESOLVE;
     ev.has_subject = 1;
@@ -199,9 +207,9 @@ int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},     {"precinct", 1}, {"contest", 1},
                                        {"accept", 1}, {"reject", 1},   {"decision", 1},
-                                       {"help", 0},   {NULL, 0}};
+                                       {"help", 0},   {"by", 1},       {NULL, 0}};
     const char *dbpath = NULL, *precinct = NULL, *contest = NULL, *acc = NULL, *rej = NULL,
-               *ref = NULL, *v;
+               *ref = NULL, *by = NULL, *v;
     char prefix[PR_HASH_HEX + 1], hex[PR_HASH_HEX + 1], reason[32];
     const ct_pc_entry *x, *head = NULL;
     ct_pc_state st;
@@ -236,6 +244,8 @@ int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err)
             rej = v;
         else if (opt == 5)
             ref = v;
+        else if (opt == 7)
+            by = v;
         else {
             fputs(resolve_usage, out);
             fputs(resolve_help, out);
@@ -247,6 +257,10 @@ int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err)
         code = ct_usage_error(err, resolve_usage, "resolve",
                               "--db, --precinct, --contest, --decision and one of --accept and "
                               "--reject are required");
+        goto out;
+    }
+    if (by != NULL && !pr_is_id(by, strlen(by))) {
+        code = ct_usage_error(err, resolve_usage, "--by", "not a level (an area id)");
         goto out;
     }
     if (ct_hash_prefix(acc != NULL ? acc : rej, prefix) != 0) {
@@ -288,7 +302,7 @@ int ct_cmd_resolve(int argc, char **argv, FILE *out, FILE *err)
     }
     ct_hex(hex, x->hash, PR_HASH_BYTES);
     if (eligible(&st, x, acc != NULL, hex, &e) != 0 ||
-        record_resolution(db, file, x->hash, precinct, contest, acc != NULL, ref, &e) != 0 ||
+        record_resolution(db, file, x->hash, precinct, contest, acc != NULL, ref, by, &e) != 0 ||
         ct_db_commit(db, &e) != 0)
         goto fail;
     began = 0;
@@ -333,16 +347,17 @@ out:
 }
 
 static int record_excuse(ct_db *db, const char *precinct, const char *contest, const char *reason,
-                         const char *ref, ct_err *e)
+                         const char *ref, const char *by, ct_err *e)
 {
     static const char sql[] =
         "INSERT INTO excuses (seq, precinct, contest, reason, decision) VALUES (?1, ?2, ?3, ?4, ?5)";
     sqlite3_stmt *s = NULL;
-    char data[2 * PR_ID_MAX + CT_DECISION_REF_MAX + 40];
+    char data[3 * PR_ID_MAX + CT_DECISION_REF_MAX + 48];
     ct_event ev;
     int rc = -1;
 
-    snprintf(data, sizeof data, "precinct %s contest %s decision %s", precinct, contest, ref);
+    snprintf(data, sizeof data, "precinct %s contest %s %s%s%sdecision %s", precinct, contest,
+             by != NULL ? "by " : "", by != NULL ? by : "", by != NULL ? " " : "", ref);
     memset(&ev, 0, sizeof ev);
     ev.kind = CT_EV_EXCUSE;
     ev.verdict = "excused";
@@ -365,8 +380,9 @@ out:
 int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},       {"precinct", 1}, {"contest", 1}, {"reason", 1},
-                                       {"decision", 1}, {"help", 0},     {NULL, 0}};
+                                       {"decision", 1}, {"help", 0},     {"by", 1},     {NULL, 0}};
     const char *dbpath = NULL, *precinct = NULL, *contest = NULL, *reason = NULL, *ref = NULL, *v;
+    const char *by = NULL;
     char had[32];
     long long nfiles = 0;
     ct_db *db = NULL;
@@ -395,6 +411,8 @@ int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err)
             reason = v;
         else if (opt == 4)
             ref = v;
+        else if (opt == 6)
+            by = v;
         else {
             fputs(excuse_usage, out);
             fputs(excuse_help, out);
@@ -404,6 +422,10 @@ int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err)
     if (dbpath == NULL || precinct == NULL || contest == NULL || reason == NULL || ref == NULL) {
         code = ct_usage_error(err, excuse_usage, "excuse",
                               "--db, --precinct, --contest, --reason and --decision are required");
+        goto out;
+    }
+    if (by != NULL && !pr_is_id(by, strlen(by))) {
+        code = ct_usage_error(err, excuse_usage, "--by", "not a level (an area id)");
         goto out;
     }
     if (strcmp(reason, "void") != 0 && strcmp(reason, "not-opened") != 0) {
@@ -425,7 +447,7 @@ int ct_cmd_excuse(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_FAIL, precinct, "already excused for %s (%s)", contest, had);
         goto fail;
     }
-    if (record_excuse(db, precinct, contest, reason, ref, &e) != 0 ||
+    if (record_excuse(db, precinct, contest, reason, ref, by, &e) != 0 ||
         count_files(db, precinct, contest, &nfiles, &e) != 0 || ct_db_commit(db, &e) != 0)
         goto fail;
     began = 0;

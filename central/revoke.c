@@ -20,7 +20,7 @@
 
 static const char revoke_usage[] =
     "usage: central revoke --db DB (--key ID | --pub FILE) --reason lost|retired|compromised\n"
-    "                      --decision REF\n";
+    "                      --decision REF [--by LEVEL]\n";
 static const char revoke_help[] =
     "Revokes an enrolled station key. ID is its 16-hex key id; when several\n"
     "enrolled keys share that id, give the station's public key file with --pub.\n"
@@ -29,7 +29,9 @@ static const char revoke_help[] =
     "compromise they are flagged key-compromised in status and review); returns\n"
     "that come later are rejected (compromised) or held (lost, retired) with\n"
     "revoked-key. A key revoked as compromised cannot be revoked again; a lost or\n"
-    "retired key can still be revoked as compromised.\n";
+    "retired key can still be revoked as compromised.\n"
+    "--by LEVEL: the decision was made by the lower commission LEVEL (an area id)\n"
+    "and is recorded as decided by it (`central import --bundle` does this).\n";
 
 /* The key to revoke. */
 typedef struct target {
@@ -105,15 +107,18 @@ out:
 }
 
 /* The event and the revocations row, inside the caller's transaction. */
-static int record(ct_db *db, const target *t, const char *reason, const char *ref, ct_err *e)
+static int record(ct_db *db, const target *t, const char *reason, const char *ref, const char *by,
+                  ct_err *e)
 {
     static const char sql[] = "INSERT INTO revocations (key, reason, decision, seq) VALUES (?1, ?2, ?3, ?4)";
     sqlite3_stmt *s = NULL;
-    char data[PR_KEYID_HEX + CT_DECISION_REF_MAX + 32];
+    char data[PR_KEYID_HEX + PR_ID_MAX + CT_DECISION_REF_MAX + 40];
     ct_event ev;
     int rc = -1;
 
-    snprintf(data, sizeof data, "key %s decision %s", t->key_id, ref);
+    /* "by LEVEL": decided by a lower commission (docs/BUNDLE.md). */
+    snprintf(data, sizeof data, "key %s %s%s%sdecision %s", t->key_id, by != NULL ? "by " : "",
+             by != NULL ? by : "", by != NULL ? " " : "", ref);
     memset(&ev, 0, sizeof ev);
     ev.kind = CT_EV_REVOKE;
     ev.has_subject = 1;
@@ -163,8 +168,9 @@ out:
 int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},       {"key", 1},  {"pub", 1}, {"reason", 1},
-                                       {"decision", 1}, {"help", 0}, {NULL, 0}};
+                                       {"decision", 1}, {"help", 0}, {"by", 1},  {NULL, 0}};
     const char *dbpath = NULL, *keyarg = NULL, *pubpath = NULL, *reason = NULL, *ref = NULL, *v;
+    const char *by = NULL;
     char hex[PR_KEYID_HEX + 1] = "", had[32];
     uint8_t pk[PR_PK_BYTES];
     ct_import_opts io;
@@ -197,6 +203,8 @@ int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err)
             reason = v;
         else if (opt == 4)
             ref = v;
+        else if (opt == 6)
+            by = v;
         else {
             fputs(revoke_usage, out);
             fputs(revoke_help, out);
@@ -206,6 +214,10 @@ int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err)
     if (dbpath == NULL || reason == NULL || ref == NULL || (keyarg == NULL) == (pubpath == NULL)) {
         code = ct_usage_error(err, revoke_usage, "revoke",
                               "--db, one of --key and --pub, --reason and --decision are required");
+        goto out;
+    }
+    if (by != NULL && !pr_is_id(by, strlen(by))) {
+        code = ct_usage_error(err, revoke_usage, "--by", "not a level (an area id)");
         goto out;
     }
     if (strcmp(reason, "lost") != 0 && strcmp(reason, "retired") != 0 &&
@@ -254,7 +266,7 @@ int ct_cmd_revoke(int argc, char **argv, FILE *out, FILE *err)
         ct_err_set(&e, CT_EXIT_FAIL, t.key_id, "already revoked as %s", had);
         goto fail;
     }
-    if (record(db, &t, reason, ref, &e) != 0 || ct_db_commit(db, &e) != 0)
+    if (record(db, &t, reason, ref, by, &e) != 0 || ct_db_commit(db, &e) != 0)
         goto fail;
     began = 0;
     {

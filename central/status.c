@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "args.h"
+#include "certify.h"
 #include "commands.h"
 #include "ct.h"
 #include "db.h"
+#include "evidence.h"
 #include "history.h"
 #include "jsonout.h"
 #include "report.h"
@@ -23,9 +25,136 @@ static const char status_help[] =
     "then counts per contest, in total and per area (with its sub-areas); then the\n"
     "reports turnout-outlier and registered-differs-across-contests\n"
     "(docs/DEFINITION.md, \"Reports\"); and the event sequence number and head\n"
-    "hash they were computed at.\n"
+    "hash they were computed at. Evidence: the scans the returns that stand name\n"
+    "(evidence lines), how many of them central holds (`central import --evidence`)\n"
+    "and which are missing, per precinct and contest and in total.\n"
     "--as-of SEQ computes them as they were after event SEQ. --fail-incomplete\n"
     "exits 1 when anything is neither in the tally nor excused.\n";
+
+/* The evidence named by each row's standing return (the head: in the tally
+ * or held), compact: rows index into one array of hashes. */
+typedef struct row_evidence {
+    size_t first;                   /* into status_evidence.hash */
+    unsigned char n;                /* scans named, 0..PR_EVIDENCE_MAX */
+    unsigned char held;             /* bit i: hash[first + i] is held */
+} row_evidence;
+
+typedef struct status_evidence {
+    row_evidence *row;              /* one per report row */
+    uint8_t (*hash)[PR_HASH_BYTES];
+    size_t n_hash, cap;
+    size_t named, held;             /* over all rows */
+    size_t scans;                   /* scans central holds, named or not */
+} status_evidence;
+
+static void status_evidence_free(status_evidence *v)
+{
+    free(v->row);
+    free(v->hash);
+    memset(v, 0, sizeof *v);
+}
+
+/* Fills v for every row of r with a head, at event r->seq. 0, or -1 with e. */
+static int status_evidence_build(ct_db *db, const ct_report *r, status_evidence *v, ct_err *e)
+{
+    ct_evidence_list l;
+    size_t i, k;
+    int rc = -1;
+
+    memset(v, 0, sizeof *v);
+    v->row = calloc(r->n ? r->n : 1, sizeof *v->row);
+    if (v->row == NULL)
+        goto oom;
+    for (i = 0; i < r->n; i++) {
+        if (!r->rows[i].has_head)
+            continue;
+        if (ct_evidence_of_file(db, r->rows[i].file, r->seq, &l, e) != 0)
+            goto out;
+        if (l.n == 0)
+            continue;
+        if (v->n_hash + l.n > v->cap) {
+            size_t ncap = v->cap ? 2 * v->cap : 64;
+            uint8_t(*nh)[PR_HASH_BYTES];
+            while (ncap < v->n_hash + l.n)
+                ncap *= 2;
+            nh = realloc(v->hash, ncap * sizeof *nh);
+            if (nh == NULL)
+                goto oom;
+            v->hash = nh;
+            v->cap = ncap;
+        }
+        v->row[i].first = v->n_hash;
+        v->row[i].n = (unsigned char)l.n;
+        for (k = 0; k < l.n; k++) {
+            memcpy(v->hash[v->n_hash++], l.hash[k], PR_HASH_BYTES);
+            if (l.held[k]) {
+                v->row[i].held |= (unsigned char)(1u << k);
+                v->held++;
+            }
+        }
+        v->named += l.n;
+    }
+    if (ct_evidence_held_total(db, r->seq, &v->scans, e) != 0)
+        goto out;
+    rc = 0;
+    goto out;
+oom:
+    ct_err_set(e, CT_EXIT_IO, "status", "out of memory");
+out:
+    return rc;
+}
+
+/* The evidence paragraph: totals, a row per (precinct, contest) whose
+ * standing return names scans, and a line per scan central lacks. */
+static void print_evidence_text(FILE *out, const cm_definition *def, const ct_report *r,
+                                const status_evidence *v, size_t wp, size_t wc)
+{
+    char num[32], hex[PR_HASH_HEX + 1];
+    size_t i, k;
+    unsigned held;
+
+    fprintf(out, "\nevidence: %zu named by the returns that stand, %zu held, %zu missing; central "
+                 "holds %zu scan%s\n",
+            v->named, v->held, v->named - v->held, v->scans, v->scans == 1 ? "" : "s");
+    if (v->named == 0)
+        return;
+    fputs("  ", out);
+    ct_pad(out, "precinct", wp);
+    fputs("  ", out);
+    ct_pad(out, "contest", wc);
+    fputs("  named  held  missing\n", out);
+    for (i = 0; i < r->n; i++) {
+        const row_evidence *x = &v->row[i];
+        if (x->n == 0)
+            continue;
+        for (held = 0, k = 0; k < x->n; k++)
+            held += (x->held >> k) & 1u;
+        fputs("  ", out);
+        ct_pad(out, def->precincts[r->rows[i].precinct].id, wp);
+        fputs("  ", out);
+        ct_pad(out, def->contests[r->rows[i].contest].id, wc);
+        snprintf(num, sizeof num, "%u", (unsigned)x->n);
+        fputs("  ", out);
+        ct_rpad(out, num, 5);
+        snprintf(num, sizeof num, "%u", held);
+        fputs("  ", out);
+        ct_rpad(out, num, 4);
+        snprintf(num, sizeof num, "%u", (unsigned)x->n - held);
+        fputs("  ", out);
+        ct_rpad(out, num, 7);
+        fputc('\n', out);
+    }
+    for (i = 0; i < r->n; i++) {
+        const row_evidence *x = &v->row[i];
+        for (k = 0; k < x->n; k++) {
+            if ((x->held >> k) & 1u)
+                continue;
+            ct_hex(hex, v->hash[x->first + k], PR_HASH_BYTES);
+            fprintf(out, "  missing %s %s %s\n", def->precincts[r->rows[i].precinct].id,
+                    def->contests[r->rows[i].contest].id, hex);
+        }
+    }
+}
 
 /* Width of a summary column: its heading, at least 8. */
 static size_t colw(const char *heading)
@@ -124,7 +253,7 @@ static size_t area_counts(const cm_definition *def, const ct_report *r, size_t t
  * revoked as compromised after it came (key-compromised). */
 static void print_text(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
                        const ct_note *notes, size_t n_notes, const size_t *order,
-                       const size_t *depth, size_t n_order)
+                       const size_t *depth, size_t n_order, const status_evidence *ev)
 {
     size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), wa, i, c, s, k;
     size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, all = 0;
@@ -216,6 +345,7 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
         print_counts_row(out, label, wa, expected, by);
     }
     print_notes_text(out, def, notes, n_notes);
+    print_evidence_text(out, def, r, ev, wp, wc);
     ct_hex(hex, r->head, PR_HASH_BYTES);
     fprintf(out, "\nas of event %lld, head %s\n", (long long)r->seq, hex);
 }
@@ -233,7 +363,7 @@ static json_t *counts_json(size_t expected, const size_t *by)
 
 static void print_json(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
                        const ct_note *notes, size_t n_notes, const size_t *order,
-                       const size_t *depth, size_t n_order)
+                       const size_t *depth, size_t n_order, const status_evidence *ev)
 {
     json_t *root = json_object(), *rows = json_array(), *contests = json_array(),
            *areas = json_array(), *o;
@@ -265,6 +395,16 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
             json_object_set_new(o, "revision", ct_json_count(row->revision));
             json_object_set_new(o, "return", json_string(hex));
             json_object_set_new(o, "verdict", json_string(ct_verdict_name(row->verdict)));
+            /* The scans the standing return names, and whether held. */
+            json_t *ea = json_array();
+            for (size_t q = 0; q < ev->row[i].n; q++) {
+                json_t *x = json_object();
+                ct_hex(hex, ev->hash[ev->row[i].first + q], PR_HASH_BYTES);
+                json_object_set_new(x, "hash", json_string(hex));
+                json_object_set_new(x, "held", json_boolean((ev->row[i].held >> q) & 1u));
+                json_array_append_new(ea, x);
+            }
+            json_object_set_new(o, "evidence", ea);
         }
         json_array_append_new(rows, o);
         total[row->status]++;
@@ -297,6 +437,12 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
     json_object_set_new(root, "areas", areas);
     json_object_set_new(root, "totals", counts_json(r->n, total));
     json_object_set_new(root, "reports", notes_json(def, notes, n_notes));
+    o = json_object();
+    json_object_set_new(o, "named", json_integer((json_int_t)ev->named));
+    json_object_set_new(o, "held", json_integer((json_int_t)ev->held));
+    json_object_set_new(o, "missing", json_integer((json_int_t)(ev->named - ev->held)));
+    json_object_set_new(o, "scans", json_integer((json_int_t)ev->scans));
+    json_object_set_new(root, "evidence", o);
     ct_json_print(out, root);
     json_decref(root);
 }
@@ -316,7 +462,9 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
     int *flags = NULL;
     size_t *order = NULL, *depth = NULL;
     size_t i, n_notes = 0, n_order = 0;
+    status_evidence ev;
 
+    memset(&ev, 0, sizeof ev);
     memset(&r, 0, sizeof r);
     memset(&e, 0, sizeof e);
     ct_args_init(&a, argc, argv, 1);
@@ -385,11 +533,22 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
             goto out;
         }
     }
+    if (status_evidence_build(db, &r, &ev, &e) != 0) {
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
     ct_area_order(db->def, root_area(db->def), order, depth, &n_order);
     if (json)
-        print_json(out, db->def, &r, flags, notes, n_notes, order, depth, n_order);
+        print_json(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ev);
     else
-        print_text(out, db->def, &r, flags, notes, n_notes, order, depth, n_order);
+        print_text(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ev);
+    /* Issue 5: which contests are certified, and at which event. */
+    if (!json && ct_certifications_print(db, r.seq, NULL, out, &e) != 0) {
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
     /* Excused precincts will never report: they do not make a contest
      * incomplete. */
     if (fail_incomplete)
@@ -397,6 +556,7 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
             if (r.rows[i].status != CT_ST_IN_TALLY && r.rows[i].status != CT_ST_EXCUSED)
                 code = CT_EXIT_FAIL;
 out:
+    status_evidence_free(&ev);
     free(flags);
     free(order);
     free(depth);

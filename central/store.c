@@ -9,12 +9,17 @@
 #include <string.h>
 
 #include "events.h"
+#include "evidence.h"
 
-static const char current_sql[] =
-    "SELECT f.id, f.seq, d.seq, d.verdict, d.role, d.grp, d.codes, d.detail, f.hash,"
-    " coalesce(f.key_id, '')"
-    " FROM files f JOIN decisions d ON d.file = f.id"
-    " WHERE %s ORDER BY d.seq DESC LIMIT 1";
+/* A stored file with its newest decision, selected by WHERE (a literal:
+ * the statements are cached by address, ct_db_cached). */
+#define CURRENT_SQL(WHERE)                                                                      \
+    "SELECT f.id, f.seq, d.seq, d.verdict, d.role, d.grp, d.codes, d.detail, f.hash,"          \
+    " coalesce(f.key_id, '')"                                                                  \
+    " FROM files f JOIN decisions d ON d.file = f.id"                                          \
+    " WHERE " WHERE " ORDER BY d.seq DESC LIMIT 1"
+static const char current_by_hash[] = CURRENT_SQL("f.hash = ?1");
+static const char current_by_id[] = CURRENT_SQL("f.id = ?1");
 
 static int read_current(ct_db *db, sqlite3_stmt *s, ct_stored *out, int *found, ct_err *e)
 {
@@ -56,13 +61,10 @@ out:
 int ct_store_find(ct_db *db, const uint8_t hash[PR_HASH_BYTES], ct_stored *out, int *found,
                   ct_err *e)
 {
-    char sql[512];
     sqlite3_stmt *s = NULL;
     int rc = -1;
 
-    /* The WHERE clause is a constant of this file, not input. */
-    snprintf(sql, sizeof sql, current_sql, "f.hash = ?1");
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, current_by_hash, &s, e) != 0)
         goto out;
     if (ct_bind_blob(s, 1, hash, PR_HASH_BYTES) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -70,18 +72,16 @@ int ct_store_find(ct_db *db, const uint8_t hash[PR_HASH_BYTES], ct_stored *out, 
     }
     rc = read_current(db, s, out, found, e);
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
 int ct_store_get(ct_db *db, int64_t file, ct_stored *out, ct_err *e)
 {
-    char sql[512];
     sqlite3_stmt *s = NULL;
     int rc = -1, found = 0;
 
-    snprintf(sql, sizeof sql, current_sql, "f.id = ?1");
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, current_by_id, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, file) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -95,7 +95,7 @@ int ct_store_get(ct_db *db, int64_t file, ct_stored *out, ct_err *e)
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -155,7 +155,7 @@ static int insert_decision(ct_db *db, int64_t seq, int64_t file, const ct_decisi
 
     ct_codes_join(&d->holds, holds, sizeof holds);
     ct_codes_join(&d->flags, flags, sizeof flags);
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, seq) != SQLITE_OK || ct_bind_i64(s, 2, file) != SQLITE_OK ||
         ct_bind_text(s, 3, ct_verdict_name(d->verdict)) != SQLITE_OK ||
@@ -170,7 +170,7 @@ static int insert_decision(ct_db *db, int64_t seq, int64_t file, const ct_decisi
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -223,7 +223,7 @@ int ct_store_import(ct_db *db, const ct_input *in, const ct_decision *d, const p
     ev.data = "";
     if (ct_event_append(db, &ev, e) != 0)
         goto out;
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_blob(s, 1, in->hash, PR_HASH_BYTES) != SQLITE_OK ||
         ct_bind_i64(s, 2, (int64_t)in->size) != SQLITE_OK ||
@@ -235,12 +235,13 @@ int ct_store_import(ct_db *db, const ct_input *in, const ct_decision *d, const p
         goto out;
     }
     *file = (int64_t)sqlite3_last_insert_rowid(db->sql);
-    if (insert_decision(db, ev.seq, *file, d, codes, e) != 0)
+    if (insert_decision(db, ev.seq, *file, d, codes, e) != 0 ||
+        (d->parsed && ct_evidence_note_return(db, *file, r, e) != 0))
         goto out;
     *seq = ev.seq;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 

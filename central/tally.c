@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "certify.h"
 #include "commands.h"
 #include "common/rules.h"
 #include "ct.h"
@@ -1281,6 +1282,13 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
             json_array_append_new(arr, contest_json(db->def, &r, &cos[i], &op));
         json_object_set_new(root, "contests", arr);
         json_object_set_new(root, "national", nat_json(db->def, &na));
+        /* Issue 5: the certifications at or before the event shown. */
+        {
+            json_t *certs = NULL;
+            if (ct_certifications_json(db, r.seq, op.contest, &certs, &e) != 0)
+                goto fail;
+            json_object_set_new(root, "certifications", certs);
+        }
         ct_json_print(out, root);
     } else {
         char name[NAME_MAX_DISPLAY];
@@ -1291,6 +1299,8 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
             print_contest_text(out, db->def, &r, &cos[i], &op);
         print_nat_text(out, db->def, &na);
         fprintf(out, "as of event %lld, head %s\n", (long long)r.seq, hex);
+        if (ct_certifications_print(db, r.seq, op.contest, out, &e) != 0)
+            goto fail;
     }
     goto out;
 fail:

@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "amend.h"
+#include "certify.h"
 #include "common/rules.h"
 #include "history.h"
+#include "vcache.h"
 
 /* The enrolled precincts of a key, as cm_check_ctx wants them. */
 typedef struct key_precincts {
@@ -27,7 +29,7 @@ static int load_key_precincts(ct_db *db, int64_t key, key_precincts *kp, ct_err 
     int rc = -1, step;
 
     kp->n = 0;
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, key) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -46,7 +48,7 @@ static int load_key_precincts(ct_db *db, int64_t key, key_precincts *kp, ct_err 
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -71,7 +73,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
 
     *revoked_hold = 0;
     ct_hex(kid, r->key_id, PR_KEYID_BYTES);
-    if (ct_db_prepare(db, sql_keys, &s, e) != 0)
+    if (ct_db_cached(db, sql_keys, &s, e) != 0)
         goto out;
     if (ct_bind_text(s, 1, kid) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -80,7 +82,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
     /* The key id is only a hint: try every enrolled key that has it. */
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         any = 1;
-        if (ct_col_blob(s, 1, pk, PR_PK_BYTES) == 0 && pr_return_verify(bytes, r, pk) == 0) {
+        if (ct_col_blob(s, 1, pk, PR_PK_BYTES) == 0 && ct_verify_return(db, bytes, r, pk) == 0) {
             d->key = (int64_t)sqlite3_column_int64(s, 0);
             break;
         }
@@ -89,7 +91,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
         ct_db_error(db, e, NULL);
         goto out;
     }
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     s = NULL;
     if (!any) {
         ct_codes_add(&d->codes, "unknown-key");
@@ -98,7 +100,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
         ct_codes_add(&d->codes, "bad-signature");
         snprintf(d->detail, sizeof d->detail, "signature does not verify with enrolled key %s", kid);
     } else {
-        if (ct_db_prepare(db, sql_rev, &s, e) != 0)
+        if (ct_db_cached(db, sql_rev, &s, e) != 0)
             goto out;
         if (ct_bind_i64(s, 1, d->key) != SQLITE_OK || ct_bind_i64(s, 2, self) != SQLITE_OK) {
             ct_db_error(db, e, NULL);
@@ -120,7 +122,7 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -213,7 +215,7 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     ct_hist h;
     pr_diag diag;
     char hold_detail[256] = "", flag_detail[256] = "";
-    int revoked_hold = 0, rc = -1;
+    int revoked_hold = 0, rc = -1, k;
 
     memset(d, 0, sizeof *d);
     memset(&st, 0, sizeof st);
@@ -239,7 +241,12 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
         goto out;
     }
     d->parsed = 1;
-    if (pr_return_content_hash(r, d->content) != 0) {
+    k = pr_return_content_hash(r, d->content);
+    if (k == -2) { /* out of memory: no verdict, the import stops (exit 3) */
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
+    if (k != 0) {
         d->grp = 2;
         ct_codes_add(&d->codes, "malformed");
         snprintf(d->detail, sizeof d->detail, "content does not encode canonically");
@@ -267,6 +274,7 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     ctx.mode = db->mode;
     ctx.key_precincts = kp->ptr;
     ctx.n_key_precincts = kp->n;
+    ctx.scope = db->scope[0] != '\0' ? db->scope : NULL;
     /* DESIGN 6: signed against an earlier version whose ballot part for
      * this contest and precinct is unchanged, it is judged as if signed
      * against the newest (a copy with that hash; the file is untouched). */
@@ -300,6 +308,13 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
      * decision even when group 8 decides the verdict). */
     if (ct_role_standing(h.role))
         review(db, r, &h, kp, revoked_hold, now, d, hold_detail, flag_detail, sizeof hold_detail);
+    /* Group 9 of the trust anchors (issue 5): late-key after the key
+     * freeze, after-certification (and correction-review) once the
+     * contest is certified. */
+    if (ct_role_standing(h.role) &&
+        ct_anchor_holds(db, r, d->key, self, h.pred != 0, &d->holds, hold_detail,
+                        sizeof hold_detail, e) != 0)
+        goto out;
     if (h.decided) {
         snprintf(d->detail, sizeof d->detail, "%s", h.detail);
         d->grp = 8;

@@ -77,7 +77,7 @@ static void check_a_return(const cm_definition *def)
     const cm_contest *c = &def->contests[pc->contests[0]];
     const cm_protocol *p = &def->protocols[c->protocol];
     cm_findings f, holds, flags;
-    cm_check_ctx ctx = {"live", NULL, 0};
+    cm_check_ctx ctx = {"live", NULL, 0, NULL};
     uint64_t counts[PR_LINES_MAX];
     pr_return *r = calloc(1, sizeof *r);
 

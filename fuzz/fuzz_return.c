@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
         const cm_definition *def = fuzz_definition();
-        cm_check_ctx ctx = {r->mode == PR_MODE_TEST ? "test" : "live", key_precincts, 1};
+        cm_check_ctx ctx = {r->mode == PR_MODE_TEST ? "test" : "live", key_precincts, 1, NULL};
         cm_findings f, holds, flags;
         unsigned g = cm_check_return(def, r, &ctx, &f);
         if (g != 0 && (g < 4 || g > 7 || f.n == 0))

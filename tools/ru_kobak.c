@@ -830,7 +830,7 @@ static int write_keys_and_returns(run *R, const cm_definition *def)
     }
     for (i = 0; i < R->n_rows; i++) {
         cm_findings f, h, fl;
-        cm_check_ctx ctx = {"live", NULL, 0};
+        cm_check_ctx ctx = {"live", NULL, 0, NULL};
 
         seed_key(def->id, R->pid[i], pk, sk);
         memset(en, 0, sizeof *en);

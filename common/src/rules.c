@@ -336,6 +336,15 @@ static void check_group5(const cm_definition *def, const pr_return *r, const cm_
 
     if (pi == NONE)
         add(f, "unknown-precinct", "precinct \"%s\" is not in the definition", esc(r->precinct, a));
+    if (pi != NONE && ctx != NULL && ctx->scope != NULL && ctx->scope[0] != '\0') {
+        size_t top = cm_find_area(def, ctx->scope), ar = def->precincts[pi].area, steps = 0;
+
+        while (ar != NONE && ar != top && steps++ <= def->n_areas)
+            ar = def->areas[ar].parent;
+        if (top == NONE || ar != top)
+            add(f, "out-of-scope", "precinct \"%s\" is outside this commission's area \"%s\"",
+                esc(r->precinct, a), esc(ctx->scope, b));
+    }
     if (ctx != NULL && ctx->key_precincts != NULL && ctx->n_key_precincts > 0) {
         size_t k;
 

@@ -291,9 +291,15 @@ fail:
 
 int pr_return_verify(const uint8_t *buf, const pr_return *r, const uint8_t pk[PR_PK_BYTES])
 {
-    uint8_t id[PR_KEYID_BYTES];
     if (!pr_pk_valid(pk))
         return -1;
+    return pr_return_verify_enrolled(buf, r, pk);
+}
+
+int pr_return_verify_enrolled(const uint8_t *buf, const pr_return *r, const uint8_t pk[PR_PK_BYTES])
+{
+    uint8_t id[PR_KEYID_BYTES];
+
     pr_key_id(id, pk);
     if (memcmp(id, r->key_id, PR_KEYID_BYTES) != 0)
         return -1;
@@ -308,6 +314,8 @@ int pr_return_content_hash(const pr_return *r, uint8_t out[PR_HASH_BYTES])
     if (encode(r, 0, &b, NULL) == 0) {
         pr_hash(out, b.data, b.len);
         rc = 0;
+    } else if (b.nomem) {
+        rc = -2; /* says nothing about the return */
     }
     pr_buf_free(&b);
     return rc;

@@ -152,7 +152,7 @@ static void boxes(pr_return *r, uint64_t portable, uint64_t stationary)
 static const char *verdict(const cm_definition *def, const pr_return *r)
 {
     static char out[512];
-    static const cm_check_ctx live = {"live", NULL, 0};
+    static const cm_check_ctx live = {"live", NULL, 0, NULL};
     cm_findings f, h, fl;
     size_t k, len = 0;
 

@@ -193,8 +193,8 @@ static void mayor(pr_return *r, uint64_t reg, uint64_t cast, uint64_t inv, uint6
     set(r, "c3", c3);
 }
 
-static const cm_check_ctx LIVE = {"live", NULL, 0};
-static const cm_check_ctx TEST = {"test", NULL, 0};
+static const cm_check_ctx LIVE = {"live", NULL, 0, NULL};
+static const cm_check_ctx TEST = {"test", NULL, 0, NULL};
 
 /* Runs the check and compares the group and the codes, in order. */
 static void expect_codes(const cm_definition *def, const pr_return *r, const cm_check_ctx *ctx,
@@ -313,7 +313,7 @@ static void test_reject_key_precinct_mismatch(void **state)
     const cm_definition *def = *state;
     pr_return *r = seed_return(def);
     const char *other[] = {"p2"}, *both[] = {"p2", "p1"};
-    cm_check_ctx ctx = {"live", other, 1};
+    cm_check_ctx ctx = {"live", other, 1, NULL};
 
     expect_codes(def, r, &ctx, 5, CODES("key-precinct-mismatch"));
     expect_codes(def, r, &LIVE, 0, NULL); /* no key precincts given: skipped */
@@ -426,7 +426,7 @@ static void test_group5_lists_codes_in_table_order(void **state)
     const cm_definition *def = *state;
     pr_return *r = council_return(def);
     const char *other[] = {"p1"};
-    cm_check_ctx ctx = {"live", other, 1};
+    cm_check_ctx ctx = {"live", other, 1, NULL};
 
     (void)snprintf(r->precinct, sizeof r->precinct, "p2");
     r->n_counts--;

@@ -30,6 +30,9 @@ typedef struct cm_check_ctx {
     const char *mode;                   /* "live" or "test" */
     const char *const *key_precincts;
     size_t n_key_precincts;
+    /* A lower commission's area (`central init --scope`): group 5 adds
+     * `out-of-scope` for a precinct outside its subtree. NULL: none. */
+    const char *scope;
 } cm_check_ctx;
 
 /* Runs DESIGN 7 groups 4, 5, 6, 7 in order on a parsed return; stops at the

@@ -18,6 +18,11 @@
 #define PR_NAME_MAX 1024u
 /* Evidence lines per return (DESIGN 5.1). */
 #define PR_EVIDENCE_MAX 8u
+/* Largest scan of a paper protocol an evidence line may name: `station
+ * record --evidence` refuses a larger one and `central import --evidence`
+ * does not store it (docs/DECISIONS.md, issue 7 "Evidence"). A page as
+ * JPEG, PNG or PDF at 300 dpi is a few MiB. */
+#define PR_EVIDENCE_SCAN_MAX (16u * 1024u * 1024u)
 /* Project caps (docs/DECISIONS.md): protocol lines and candidates per
  * contest, precincts per operator key. */
 #define PR_LINES_MAX 64u

@@ -70,9 +70,20 @@ PR_WARN_UNUSED int pr_return_sign(pr_return *r, const uint8_t sk[PR_SK_BYTES], p
 PR_WARN_UNUSED int pr_return_verify(const uint8_t *buf, const pr_return *r,
                                     const uint8_t pk[PR_PK_BYTES]);
 
+/* The same for a key already known to be a valid point of the prime-order
+ * subgroup (pr_pk_valid checked when it was enrolled): the key id and
+ * libsodium's crypto_sign_verify_detached (which itself refuses small-order
+ * and non-canonical keys), without the subgroup check again, which costs
+ * almost half a verification (issue 8). Central uses it for keys read from
+ * its database, whose rows `central audit` checks against a replay of the
+ * enrolments. 0 if valid, -1 if not. */
+PR_WARN_UNUSED int pr_return_verify_enrolled(const uint8_t *buf, const pr_return *r,
+                                             const uint8_t pk[PR_PK_BYTES]);
+
 /* BLAKE2b-256 of the return's content (every line but signed, key and
  * signature, canonically encoded): equal content gives equal hashes.
- * Returns 0, or -1 if r does not encode. */
+ * Returns 0, -1 if r does not encode, -2 out of memory (nothing said about
+ * r: a caller must not judge the return on it). */
 PR_WARN_UNUSED int pr_return_content_hash(const pr_return *r, uint8_t out[PR_HASH_BYTES]);
 
 /* 1 and *value set when r has a count line `id`; 0 when it has none. */
