@@ -603,39 +603,62 @@ static void replay(audit *a, aev *x)
 static int replay_enrolments(audit *a, size_t *i)
 {
     enum { GROUP_MAX = 1024 };
-    char **argv = calloc(GROUP_MAX + 4, sizeof *argv);
-    char name[64];
+    static const char sql[] = "SELECT request FROM keys WHERE request_hash = ?1";
+    uint8_t **bufs = calloc(GROUP_MAX, sizeof *bufs);
+    size_t *lens = calloc(GROUP_MAX, sizeof *lens);
+    char (*names)[32] = calloc(GROUP_MAX, sizeof *names);
+    const char **np = calloc(GROUP_MAX, sizeof *np);
+    sqlite3_stmt *s = NULL;
     size_t j, n = 0;
-    int done = 0;
+    int done = 0, code = CT_EXIT_OK;
+    ct_err e;
 
-    if (argv == NULL)
-        return 0;
-    argv[0] = "enroll";
-    argv[1] = "--db";
-    argv[2] = a->rpath;
+    memset(&e, 0, sizeof e);
+    if (bufs == NULL || lens == NULL || names == NULL || np == NULL ||
+        sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK)
+        goto out;
     /* One transaction gives its events one time: group equal times only. */
     for (j = *i; j < a->n_ev && n < GROUP_MAX && strcmp(a->ev[j].kind, CT_EV_ENROL) == 0 &&
                  a->ev[j].time == a->ev[*i].time;
          j++) {
-        char path[700];
+        int len;
 
-        snprintf(name, sizeof name, "ev-%lld", (long long)a->ev[j].seq);
-        if (put_blob(a, "SELECT request FROM keys WHERE request_hash = ?1", a->ev[j].subject, name,
-                     path, sizeof path) != 1 ||
-            (argv[3 + n] = strdup(path)) == NULL)
+        sqlite3_reset(s);
+        if (sqlite3_bind_blob(s, 1, a->ev[j].subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_step(s) != SQLITE_ROW)
             goto out;
+        len = sqlite3_column_bytes(s, 0);
+        bufs[n] = malloc((size_t)len + 1);
+        if (bufs[n] == NULL)
+            goto out;
+        if (len > 0)
+            memcpy(bufs[n], sqlite3_column_blob(s, 0), (size_t)len);
+        lens[n] = (size_t)len;
+        snprintf(names[n], sizeof names[n], "ev-%lld", (long long)a->ev[j].seq);
+        np[n] = names[n];
         n++;
     }
     if (n < 2)
         goto out;
-    close_replay(a);
-    run(a, &a->ev[*i], (int)(3 + n), argv);
+    if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
+        a->rdb = NULL;
+        goto out;
+    }
+    if (ct_enroll_requests(a->rdb, n, np, bufs, lens, a->null, &code, &e) != 0 ||
+        code != CT_EXIT_OK)
+        differ(a, "events %lld to %lld (enrol): cannot be replayed: %s%s%s",
+               (long long)a->ev[*i].seq, (long long)a->ev[*i + n - 1].seq, e.what[0] ? e.what : "",
+               e.what[0] ? ": " : "", e.why[0] ? e.why : "a request was refused");
     *i += n - 1;
     done = 1;
 out:
-    for (j = 0; j < n; j++)
-        free(argv[3 + j]);
-    free(argv);
+    sqlite3_finalize(s);
+    for (j = 0; bufs != NULL && j < n; j++)
+        free(bufs[j]);
+    free(bufs);
+    free(lens);
+    free(names);
+    free(np);
     return done;
 }
 
@@ -1075,9 +1098,43 @@ out:
     return code;
 }
 
+/* Copies the database at from into a new file to, as of one moment. 0, or
+ * -1 with e (code 3). */
+static int snapshot(const char *from, const char *to, ct_err *e)
+{
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *b = NULL;
+    int rc = -1;
+
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, from, "database: %s", src ? sqlite3_errmsg(src) : "no memory");
+        goto out;
+    }
+    if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+        (b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+        ct_err_set(e, CT_EXIT_IO, to, "database: %s", dst ? sqlite3_errmsg(dst) : "no memory");
+        goto out;
+    }
+    /* All pages in one step: one read transaction, so one snapshot. */
+    if (sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+        ct_err_set(e, CT_EXIT_IO, from, "database: cannot be read: %s", sqlite3_errmsg(dst));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (b != NULL && sqlite3_backup_finish(b) != SQLITE_OK && rc == 0) {
+        ct_err_set(e, CT_EXIT_IO, to, "database: %s", sqlite3_errmsg(dst));
+        rc = -1;
+    }
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    return rc;
+}
+
 int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
 {
-    const char *dbpath = o->stored, *cpdir = o->checkpoints, *pub = o->pub, *tmp;
+    const char *dbpath = o->stored, *cpdir = o->checkpoints, *pub = o->pub, *tmp, *shown;
+    char snap[600];
     audit a;
     ct_err e;
     ct_db raw;
@@ -1089,11 +1146,6 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
     memset(&e, 0, sizeof e);
     a.out = out;
     a.events_only = o->events_only;
-    if (sqlite3_open_v2(dbpath, &a.st, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        ct_err_set(&e, CT_EXIT_IO, dbpath, "database: %s", a.st ? sqlite3_errmsg(a.st) : "no memory");
-        ct_err_print(&e, err);
-        goto out;
-    }
     a.null = fopen("/dev/null", "w");
     tmp = getenv("TMPDIR");
     snprintf(a.dir, sizeof a.dir, "%s/central-audit-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
@@ -1103,6 +1155,21 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
         ct_err_print(&e, err);
         goto out;
     }
+    /* One consistent snapshot: an import running meanwhile must not show
+     * as differences (red team). The stored database is copied in one read
+     * transaction (SQLite's backup API) and the copy is what is audited. */
+    snprintf(snap, sizeof snap, "%s/stored.db", a.dir);
+    if (snapshot(dbpath, snap, &e) != 0) {
+        ct_err_print(&e, err);
+        goto out;
+    }
+    if (sqlite3_open_v2(snap, &a.st, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ct_err_set(&e, CT_EXIT_IO, dbpath, "database: %s", a.st ? sqlite3_errmsg(a.st) : "no memory");
+        ct_err_print(&e, err);
+        goto out;
+    }
+    shown = dbpath;
+    dbpath = snap;
     snprintf(a.rpath, sizeof a.rpath, "%s/replay.db", a.dir);
     if (load_events(&a, &e) != 0) {
         ct_err_print(&e, err);
@@ -1111,7 +1178,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
     /* The chain as stored: each hash from its fields and its predecessor. */
     memset(&raw, 0, sizeof raw);
     raw.sql = a.st;
-    snprintf(raw.path, sizeof raw.path, "%s", dbpath);
+    snprintf(raw.path, sizeof raw.path, "%s", shown);
     k = ct_events_verify(&raw, &bad, &e);
     raw.sql = NULL;
     if (k < 0) {

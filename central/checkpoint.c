@@ -285,10 +285,15 @@ int ct_checkpoint_wrap(int (*run)(int, char **, FILE *, FILE *), int allow_recei
                               "and --receipts need them");
         goto out;
     }
-    if (receipts != NULL && db != NULL)
+    if (key != NULL && db != NULL)
         before = head_of(db);
     code = run(n, kept, out, err);
-    if (help || code >= CT_EXIT_USAGE || db == NULL)
+    if (help || code == CT_EXIT_USAGE || db == NULL)
+        goto out;
+    /* A run that ended on an unreadable input or a database error may
+     * still have committed files: they get their receipts and the chain its
+     * checkpoint (red team: one bad path lost every receipt of the run). */
+    if (code == CT_EXIT_IO && (key == NULL || head_of(db) <= before))
         goto out;
     if (key == NULL) {
         fprintf(err, "central: checkpoint: no --checkpoint-key given: no checkpoint written\n");

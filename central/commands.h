@@ -6,7 +6,12 @@
 #ifndef CENTRAL_COMMANDS_H
 #define CENTRAL_COMMANDS_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+struct ct_db;
+struct ct_err;
 
 /* The whole program: `central <command> ...`, --help, --version. */
 int ct_main(int argc, char **argv, FILE *out, FILE *err);
@@ -16,6 +21,13 @@ int ct_cmd_keygen(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_sign_definition(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err);
+/* What `central enroll` does with n requests already in memory (bufs[i] of
+ * lens[i] bytes, named names[i] in messages), in one transaction on db:
+ * one `enrolled`/`already-enrolled`/`refused` line each on out, *code
+ * raised to 1 for a refusal. For `central audit`'s replay of a group of
+ * enrolments (no temporary files). 0, or -1 with e on a database error. */
+int ct_enroll_requests(struct ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
+                       const size_t *lens, FILE *out, int *code, struct ct_err *e);
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err);

@@ -99,6 +99,7 @@ static const char schema_tables[] =
     " request_hash BLOB NOT NULL,"
     " seq INTEGER NOT NULL REFERENCES events(seq));"
     "CREATE INDEX keys_by_key_id ON keys(key_id);"
+    "CREATE INDEX keys_by_request_hash ON keys(request_hash);"
     "CREATE TABLE key_precincts ("
     " key INTEGER NOT NULL REFERENCES keys(id),"
     " precinct TEXT NOT NULL,"

@@ -264,6 +264,23 @@ out:
     return rc;
 }
 
+int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
+                       const size_t *lens, FILE *out, int *code, ct_err *e)
+{
+    en_result *res = calloc(n ? n : 1, sizeof *res);
+    ct_import_opts io;
+    int rc;
+
+    memset(&io, 0, sizeof io);
+    if (res == NULL) {
+        ct_err_set(e, CT_EXIT_IO, "enroll", "out of memory");
+        return -1;
+    }
+    rc = enrol_batch(db, n, names, bufs, lens, NULL, res, &io, out, code, e);
+    free(res);
+    return rc;
+}
+
 /* Requests per transaction when they come as a stream (`-`): the memory
  * of a batch is bounded, and a crash loses at most the batch being
  * written (a rerun reports the rest `already-enrolled`). */

@@ -44,16 +44,18 @@ out:
 }
 
 /* The first stored return (lowest files.id) whose newest decision found a
- * verified signature by an enrolled key and that names hash. *found = 0
- * when there is none. 0, or -1 with e. */
+ * verified signature by a key enrolled for the return's own precinct, and
+ * that names hash (a station cannot claim a scan for a precinct it does
+ * not serve: red team). *found = 0 when there is none. 0, or -1 with e. */
 static int find_namer(ct_db *db, const uint8_t hash[PR_HASH_BYTES], ct_scan_result *res,
                       int *found, ct_err *e)
 {
     static const char sql[] =
         "SELECT f.hash, coalesce(f.precinct, '-'), coalesce(f.contest, '-')"
         " FROM return_evidence n JOIN files f ON f.id = n.file"
-        " WHERE n.hash = ?1 AND (SELECT d.key FROM decisions d WHERE d.file = f.id"
-        " ORDER BY d.seq DESC LIMIT 1) IS NOT NULL ORDER BY f.id LIMIT 1";
+        " WHERE n.hash = ?1 AND EXISTS (SELECT 1 FROM key_precincts kp WHERE kp.precinct ="
+        " f.precinct AND kp.key = (SELECT d.key FROM decisions d WHERE d.file = f.id"
+        " ORDER BY d.seq DESC LIMIT 1)) ORDER BY f.id LIMIT 1";
     sqlite3_stmt *s = NULL;
     int rc = -1, step;
 

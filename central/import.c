@@ -361,6 +361,17 @@ static int redecide(ct_db *db, const uint8_t *stored, int which, const void *mat
     size_t i, j;
     int changed, rc = -1;
 
+    /* A file just stored that no stored correction names (nearly every
+     * one): nothing can wait for it; one indexed lookup says so (issue 8). */
+    if (stored != NULL && match == NULL && which < 2) {
+        if (select_files(db, 0, stored, &waiting, e) != 0)
+            goto out;
+        if (waiting.n == 0) {
+            rc = 0;
+            goto out;
+        }
+        waiting.n = 0;
+    }
     /* todo holds files whose change may release others; start with the
      * state-dependent rejections (decided again themselves) or the stored
      * file. */
@@ -819,7 +830,12 @@ static int import_stdin(ct_db *db, const ct_import_opts *o, FILE *out, FILE *err
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
     }
-    while ((k = ct_stream_next(s, &in, e)) == 1) {
+    for (;;) {
+        /* Nothing more has come yet: decide what has, rather than wait. */
+        if (ct_stream_waits(s) && flush(db, o, out, code, e) != 0)
+            goto out;
+        if ((k = ct_stream_next(s, &in, e)) != 1)
+            break;
         if (handle(db, &in, 0, o, out, err, code, e) != 0)
             goto out;
         ct_input_free(&in);

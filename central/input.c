@@ -6,6 +6,7 @@
 #include "input.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ struct ct_stream {
     int line_sig;                   /* the current line is a signature line */
     int pending;                    /* pfx starts a new return, not yet kept */
     unsigned long n;                /* items handed out */
+    int failed;                     /* read(2) failed */
 };
 
 static const char return_prefix[] = "precinct-return ";
@@ -231,6 +233,38 @@ static int decide_line(ct_stream *s, ct_err *e)
     return rc;
 }
 
+/* Reads what the input has now, up to a chunk: read(2) on a descriptor
+ * (fread would wait for a whole chunk from a slow pipe, holding back
+ * returns already sent), fread on a stream without one. 0 at the end or on
+ * an error (s->failed). */
+static size_t refill(ct_stream *s)
+{
+    int fd = fileno(s->f);
+    ssize_t got;
+
+    if (fd < 0)
+        return fread(s->chunk, 1, sizeof s->chunk, s->f);
+    do
+        got = read(fd, s->chunk, sizeof s->chunk);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        s->failed = 1;
+    return got > 0 ? (size_t)got : 0;
+}
+
+int ct_stream_waits(ct_stream *s)
+{
+    struct pollfd p;
+    int fd = fileno(s->f);
+
+    if (s->cpos < s->clen || s->eof || s->pending || fd < 0)
+        return 0;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) == 0;
+}
+
 int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e)
 {
     uint8_t c;
@@ -247,10 +281,10 @@ int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e)
         if (s->cpos == s->clen) {
             if (s->eof)
                 break;
-            s->clen = fread(s->chunk, 1, sizeof s->chunk, s->f);
+            s->clen = refill(s);
             s->cpos = 0;
             if (s->clen == 0) {
-                if (ferror(s->f)) {
+                if (s->failed || ferror(s->f)) {
                     ct_err_set(e, CT_EXIT_IO, "-", "read error");
                     goto out;
                 }

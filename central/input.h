@@ -59,5 +59,10 @@ void ct_stream_free(ct_stream *s);
 /* Next item into in (owned by the caller afterwards, name set):
  * 1 got one, 0 end of stream, -1 read error or out of memory (e set). */
 int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e);
+/* 1 when the next ct_stream_next would block: nothing buffered and the
+ * descriptor has nothing to read now (a slow producer); 0 otherwise. An
+ * importer flushes its batch then, so verdicts never wait for returns that
+ * have not been sent. */
+int ct_stream_waits(ct_stream *s);
 
 #endif

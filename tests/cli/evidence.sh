@@ -152,6 +152,23 @@ run 0 "import r1" -- "$CENTRAL" import --db c.db r1.return
 has out.txt "accepted r1.return" "r1 accepted"
 run 1 "import the stranger's return" -- "$CENTRAL" import --db c.db s2.return
 has out.txt "rejected s2.return unknown-key" "stranger rejected"
+# The same return re-signed with s1's key: enrolled, but for s1, not s2
+# (key-precinct-mismatch). It must not be able to claim d.jpg for s2 either
+# (red team): the refusal of d.jpg below says so.
+/usr/bin/python3 - s2.return st1.key s2x.return <<'EOF'
+import base64, hashlib, sys
+import nacl.signing
+data = open(sys.argv[1], "rb").read()
+secret = [l for l in open(sys.argv[2]).read().splitlines() if l.startswith("secret ")][0].split(" ")[1]
+sk = nacl.signing.SigningKey(base64.b64decode(secret)[:32])
+kid = hashlib.blake2b(bytes(sk.verify_key), digest_size=32).digest()[:8].hex()
+lines = data[:data.rindex(b"\nsignature ") + 1].split(b"\n")
+lines[-2] = b"key " + kid.encode()
+body = b"\n".join(lines)
+open(sys.argv[3], "wb").write(body + b"signature " + base64.b64encode(sk.sign(body).signature) + b"\n")
+EOF
+run 1 "import s2's return signed by s1's key" -- "$CENTRAL" import --db c.db s2x.return
+has out.txt "rejected s2x.return key-precinct-mismatch" "another precinct's enrolled key"
 
 # A named scan is stored; the same bytes again are a duplicate.
 run 0 "import --evidence a named scan" -- "$CENTRAL" import --db c.db --evidence a.jpg
