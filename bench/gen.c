@@ -205,19 +205,19 @@ static void write_commission(gen *g)
     snprintf(who, sizeof who, "bench-gen %s commission", g->election);
     crypto_generichash(seed, sizeof seed, (const uint8_t *)who, strlen(who), NULL, 0);
     crypto_sign_seed_keypair(pk, sk, seed);
-    g->b.len = 0;
+    pr_buf_free(&g->b);
     if (pr_defsig_sign(g->def_hash, sk, &g->b) != 0)
         die("definition.json.sig", "cannot sign");
     f = create(g, "definition.json.sig");
     fwrite(g->b.data, 1, g->b.len, f);
     finish(f, "definition.json.sig");
-    g->b.len = 0;
+    pr_buf_free(&g->b);
     if (pr_pubkey_encode(PR_KEY_COMMISSION, pk, &g->b) != 0)
         die("commission.pub", "cannot encode");
     f = create(g, "commission.pub");
     fwrite(g->b.data, 1, g->b.len, f);
     finish(f, "commission.pub");
-    g->b.len = 0;
+    pr_buf_free(&g->b);
     if (pr_seckey_encode(PR_KEY_COMMISSION, sk, NULL, 0, 0, 0, &g->b) != 0)
         die("commission.key", "cannot encode");
     f = create(g, "commission.key");
@@ -307,7 +307,7 @@ static void sign_into(gen *g, const uint8_t sk[PR_SK_BYTES])
 {
     pr_diag dg;
 
-    g->b.len = 0;
+    pr_buf_free(&g->b);
     if (pr_return_sign(g->r, sk, &g->b, &dg) != 0)
         die(g->r->precinct, dg.msg);
 }
@@ -336,7 +336,7 @@ static void write_returns(gen *g, FILE *requests)
         en->n_precincts = 1;
         snprintf(en->precincts[0], sizeof en->precincts[0], "p%" PRIu64, i + 1);
         en->created = CLOSE_TIME - 7 * 86400;
-        g->b.len = 0;
+        pr_buf_free(&g->b);
         if (pr_enrolment_sign(en, sk, &g->b, &dg) != 0)
             die(en->precincts[0], dg.msg);
         if (fwrite(g->b.data, 1, g->b.len, requests) != g->b.len)

@@ -401,7 +401,7 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
                 json_t *x = json_object();
                 ct_hex(hex, ev->hash[ev->row[i].first + q], PR_HASH_BYTES);
                 json_object_set_new(x, "hash", json_string(hex));
-                json_object_set_new(x, "held", json_boolean((ev->row[i].held >> q) & 1u));
+                json_object_set_new(x, "held", json_boolean(((unsigned)ev->row[i].held >> q) & 1u ? 1 : 0));
                 json_array_append_new(ea, x);
             }
             json_object_set_new(o, "evidence", ea);
