@@ -199,6 +199,16 @@ static int complete(ct_db *db, size_t c, ct_err *e)
                    db->def->precincts[r.rows[first].precinct].id);
         goto out;
     }
+    /* Every precinct excused: there is no result to certify, only a tie of
+     * zeros (red team). */
+    for (i = 0; i < r.n; i++)
+        if (r.rows[i].contest == c && r.rows[i].status == CT_ST_IN_TALLY)
+            break;
+    if (i == r.n) {
+        ct_err_set(e, CT_EXIT_FAIL, db->def->contests[c].id,
+                   "cannot certify: no precinct is in the tally (every one is excused)");
+        goto out;
+    }
     rc = 0;
 out:
     if (have)

@@ -383,6 +383,21 @@ static void test_certify_refused_while_incomplete(void **state)
     must(2, NULL, "certify", "--db", "c.db", "--contest", "mayor", "--decision", "bad ref", NULL);
 }
 
+/* Red team: a contest whose every precinct is excused has no result; its
+ * zeros must not be certified as a tie. */
+static void test_certify_refused_when_every_precinct_excused(void **state)
+{
+    (void)state;
+    must(0, NULL, "excuse", "--db", "c.db", "--precinct", "p1", "--contest", "mayor", "--reason",
+         "void", "--decision", "E1", NULL);
+    must(0, NULL, "excuse", "--db", "c.db", "--precinct", "p2", "--contest", "mayor", "--reason",
+         "void", "--decision", "E2", NULL);
+    must(0, NULL, "excuse", "--db", "c.db", "--precinct", "p3", "--contest", "mayor", "--reason",
+         "void", "--decision", "E3", NULL);
+    must(1, NULL, "certify", "--db", "c.db", "--contest", "mayor", "--decision", "C9", NULL);
+    assert_int_equal(fx_sql_int("SELECT count(*) FROM certifications"), 0);
+}
+
 static void test_certify_then_import_held_after_certification(void **state)
 {
     fx *f = *state;
@@ -642,6 +657,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_revoked_after_freeze_is_late_key, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_certify_refused_while_incomplete, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_certify_refused_when_every_precinct_excused, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_certify_then_import_held_after_certification, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_tally_as_of_certification_reproduces_it, fx_setup,
