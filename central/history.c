@@ -61,6 +61,7 @@ typedef struct node {
     int standing;       /* some member stands (or a person accepted it) */
     int accepted;
     int all_held;       /* every standing member has group 9 holds */
+    int all_certified;  /* ... and each one after-certification */
     size_t rep;         /* entry that represents it: no holds first, then the
                          * smallest file hash (so the choice is order-free) */
     int superseded, leaf, dropped;
@@ -127,6 +128,7 @@ static int graph(ct_pc_entry *e, size_t n, size_t *n_heads)
             nd[k].revision = e[i].revision;
             nd[k].pred = NONE;
             nd[k].all_held = 1;
+            nd[k].all_certified = 1;
             nd[k].rep = NONE;
             nn++;
         }
@@ -136,15 +138,25 @@ static int graph(ct_pc_entry *e, size_t n, size_t *n_heads)
             nd[k].accepted |= e[i].accepted;
             if (!e[i].has_holds)
                 nd[k].all_held = 0;
+            if (!e[i].held_certified || e[i].accepted)
+                nd[k].all_certified = 0;
             if (nd[k].rep == NONE || better_rep(&e[i], &e[nd[k].rep]))
                 nd[k].rep = i;
         }
     }
     /* Links: only a standing content chains to its predecessor; a rejected
      * one ends a lineage (its predecessor was never judged). */
+    /* A content held after-certification that no person has accepted
+     * replaces nothing: a certified result changes only by a person's
+     * decision (docs/EVENTS.md "Certification"; red team: a correction
+     * signed after certification used to take the precinct out of the
+     * tally). It stands aside, in review, until resolved. */
+    for (k = 0; k < nn; k++)
+        if (nd[k].standing && nd[k].accepted)
+            nd[k].all_certified = 0;
     for (i = 0; i < n; i++) {
         k = of[i];
-        if (k == NONE || !stands(&e[i]) || nd[k].pred != NONE)
+        if (k == NONE || !stands(&e[i]) || nd[k].pred != NONE || nd[k].all_certified)
             continue;
         j = find_file(e, n, e[i].pred);
         if (j != NONE && of[j] != NONE && nd[of[j]].revision < nd[k].revision)
@@ -154,7 +166,7 @@ static int graph(ct_pc_entry *e, size_t n, size_t *n_heads)
         if (nd[k].standing && nd[k].pred != NONE)
             nd[nd[k].pred].superseded = 1;
     for (k = 0; k < nn; k++)
-        nd[k].leaf = nd[k].standing && !nd[k].superseded;
+        nd[k].leaf = nd[k].standing && !nd[k].superseded && !nd[k].all_certified;
     for (k = 0; k < nn; k++)
         for (j = 0; nd[k].leaf && !nd[k].dropped && j < nn; j++)
             if (j != k && nd[j].leaf && nd[j].revision > nd[k].revision && diverge(nd, nn, k, j))
@@ -405,6 +417,7 @@ static int feed(ct_db *db, sqlite3_stmt *s, ct_pc_state *st, ct_err *e)
     en->key = (int64_t)sqlite3_column_int64(s, 6);
     en->pred = (int64_t)sqlite3_column_int64(s, 12);
     en->has_holds = holds[0] != '\0';
+    en->held_certified = strstr(holds, "after-certification") != NULL;
     ct_codes_split(codes_s, &codes);
     /* DESIGN 7: a correction may name a stored return "validly signed by a
      * key enrolled for it, rejected ones included": one that got past

@@ -31,6 +31,7 @@ typedef struct ct_pc_entry {
                                      * bad-signature, key-precinct-mismatch):
                                      * decided again after an enrolment */
     int has_holds;                  /* group 9 found holds for it */
+    int held_certified;             /* one of them is after-certification */
     int64_t key;                    /* keys.id that verified, 0 none */
     int64_t pred;                   /* predecessor files.id, 0 none */
     int64_t import_seq;             /* the event that stored it */

@@ -452,7 +452,27 @@ static void test_certify_then_import_held_after_certification(void **state)
     fx_make_file(f, &fix, "fix.return", hc);
     import("fix.return", 1);
     assert_string_equal(decision_of(hc), "held correction-review,after-certification");
-    assert_string_equal(fx_status("p1", "mayor", NULL), "held");
+    /* The certified result changes only by a person's decision: p1 stays in
+     * the tally with the return certified, the correction waits in review
+     * (red team: it used to take p1 out of the tally). */
+    assert_string_equal(fx_status("p1", "mayor", NULL), "in-tally");
+    must(0, &out, "tally", "--db", "c.db", "--contest", "mayor", "--by", "precinct", NULL);
+    {
+        char want[PR_HASH_HEX + 1];
+        pr_hex_encode(want, h[0], PR_HASH_BYTES);
+        assert_non_null(strstr(out, want));
+        pr_hex_encode(want, hc, PR_HASH_BYTES);
+        assert_null(strstr(out, want));
+    }
+    free(out);
+    must(0, &out, "review", "--db", "c.db", NULL);
+    {
+        char want[PR_HASH_HEX + 1];
+        pr_hex_encode(want, hc, PR_HASH_BYTES);
+        want[16] = '\0';
+        assert_non_null(strstr(out, want));
+    }
+    free(out);
     /* status and tally say it is certified. */
     must(0, &out, "status", "--db", "c.db", NULL);
     assert_non_null(strstr(out, "certified mayor at event "));
