@@ -162,7 +162,7 @@ static void test_freeze_list_is_signed_and_tamper_fails(void **state)
     assert_memory_equal(kl.definition, f->def_hash, PR_HASH_BYTES);
     assert_int_equal(kl.n, 3);
     for (i = 0; i < 3; i++) {
-        char p[8];
+        char p[16];
         snprintf(p, sizeof p, "p%zu", i + 1);
         assert_string_equal(kl.entries[i].precinct, p);
         assert_memory_equal(kl.entries[i].pk, f->pk[i], PR_PK_BYTES);
@@ -354,7 +354,7 @@ static void mayor_in(fx *f, uint8_t h[3][PR_HASH_BYTES])
     int i;
 
     for (i = 0; i < 3; i++) {
-        char p[8], name[32];
+        char p[16], name[32];
         fx_ret r;
         snprintf(p, sizeof p, "p%d", i + 1);
         r = fx_good(p, i);
@@ -411,7 +411,7 @@ static void test_certify_then_import_held_after_certification(void **state)
     {
         int i;
         for (i = 0; i < 2; i++) {
-            char p[8], name[32];
+            char p[16], name[32];
             fx_ret r;
             snprintf(p, sizeof p, "p%d", i + 1);
             r = fx_good(p, i);
