@@ -402,13 +402,16 @@ static void add_row_error(state *st, const rec *r, const char *fmt, ...)
 /* An error about one row of the table: `central: FILE: row N: why`. */
 static void add_row_error(state *st, const rec *r, const char *fmt, ...)
 {
-    char msg[600];
+    char msg[600], shown[2400];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ct_errlist_add(&st->errs, CT_EXIT_FAIL, r->file, "row %lu: %s", r->line, msg);
+    /* The message may quote a cell: a newline or escape in it must not
+     * break the one-line error (red team). */
+    ct_display(msg, shown, sizeof shown);
+    ct_errlist_add(&st->errs, CT_EXIT_FAIL, r->file, "row %lu: %s", r->line, shown);
 }
 
 /* Reads one CSV row into r and checks what can be checked alone. 0, or -1

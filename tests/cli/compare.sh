@@ -126,5 +126,13 @@ compare --published published-general.csv
 compare --published published.csv
 [ "$rc" = 1 ] && grep -q 'needs --db' "$tmp/err" && ok || bad "no --db, tallied table: exit $rc"
 
+# A cell with a line break inside quotes: the error stays on one line
+# (red team), the break escaped.
+printf 'table,contest,row,column,count,share,of,seats\nt,,a,,"5\n6",,,\n' >"$tmp/t/nl.csv"
+compare --published nl.csv
+[ "$rc" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+  grep -qF 'central: nl.csv: row 2: count "5\x0a6" is not a count' "$tmp/err" && ok ||
+  bad "a newline in a cell: exit $rc, $(cat "$tmp/err")"
+
 echo "compare: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
