@@ -780,7 +780,7 @@ static void where(sqlite3 *q, const table *t, const char *key, char *out, size_t
     size_t i;
 
     out[0] = '\0';
-    for (i = 0; t->where[i] != NULL && i < 2 && out[0] == '\0'; i++) {
+    for (i = 0; i < 2 && t->where[i] != NULL && out[0] == '\0'; i++) {
         if (sqlite3_prepare_v2(q, t->where[i], -1, &s, NULL) == SQLITE_OK &&
             sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
             snprintf(out, outlen, " (precinct %s contest %s)",

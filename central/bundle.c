@@ -1379,6 +1379,10 @@ static int read_tally(const char *dir, const uint8_t *pk, pr_tally *t, char *why
     }
     rc = 0;
 out:
+    /* Only a good tally goes back to the caller (ASan: a refused one was
+     * leaked). */
+    if (rc != 0)
+        pr_tally_free(t);
     free(buf);
     return rc;
 }
