@@ -149,6 +149,13 @@ static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expe
         goto out;
     }
     res->kind = EN_REFUSED;
+    if (pr_is_secret_key_file(req, len)) {
+        /* As import does (DESIGN 9): never stored, and said plainly. */
+        snprintf(res->why, sizeof res->why,
+                 "is a SECRET KEY file: not stored; treat this key as exposed");
+        rc = 0;
+        goto out;
+    }
     if (pr_enrolment_parse(req, len, en, &d) != 0) {
         snprintf(res->why, sizeof res->why, "malformed: line %u: %s", d.line, d.msg);
         rc = 0;

@@ -481,6 +481,8 @@ case("return-with-secret-appended.return", "import", GOOD + seckey_plain("statio
 case("secret-key-absurd-memlimit.key", "import",
      seckey_encrypted("station", P2, 4, 1 << 40), 1, "refused secret-key", "SECRET KEY",
      "an encrypted key asking 1 TiB of KDF memory, given to import")
+case("secret-key-to-enroll.key", "enroll", seckey_plain("station", P2), 1, "-", "SECRET KEY",
+     "a station's secret key given to enroll instead of its request: said plainly, not stored")
 
 # Secret keys given to the programs that use them: central sign-definition
 # (a passphrase on a descriptor) and station record (none: the file must be
