@@ -1104,7 +1104,7 @@ static int snapshot(const char *from, const char *to, ct_err *e)
 {
     sqlite3 *src = NULL, *dst = NULL;
     sqlite3_backup *b = NULL;
-    int rc = -1;
+    int rc = -1, k, step;
 
     if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         ct_err_set(e, CT_EXIT_IO, from, "database: %s", src ? sqlite3_errmsg(src) : "no memory");
@@ -1115,9 +1115,16 @@ static int snapshot(const char *from, const char *to, ct_err *e)
         ct_err_set(e, CT_EXIT_IO, to, "database: %s", dst ? sqlite3_errmsg(dst) : "no memory");
         goto out;
     }
-    /* All pages in one step: one read transaction, so one snapshot. */
-    if (sqlite3_backup_step(b, -1) != SQLITE_DONE) {
-        ct_err_set(e, CT_EXIT_IO, from, "database: cannot be read: %s", sqlite3_errmsg(dst));
+    /* All pages in one step: one read transaction, so one snapshot. An
+     * importer committing meanwhile may make it busy for a moment. */
+    sqlite3_busy_timeout(src, CT_BUSY_TIMEOUT_MS);
+    for (k = 0; (step = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || step == SQLITE_LOCKED; k++) {
+        if (k == 600)
+            break;
+        sqlite3_sleep(50);
+    }
+    if (step != SQLITE_DONE) {
+        ct_err_set(e, CT_EXIT_IO, from, "database: cannot be read: %s", sqlite3_errstr(step));
         goto out;
     }
     rc = 0;
