@@ -84,12 +84,7 @@ int pr_checkpoint_parse(const uint8_t *buf, size_t len, pr_checkpoint *cp, pr_di
             goto out;
         }
     }
-    if (pr_lines_expect(&c, "time", d) || pr_lines_time(&c, &cp->time, d) ||
-        pr_lines_expect(&c, "key", d) || pr_lines_hex(&c, cp->key_id, PR_KEYID_BYTES, d))
-        goto out;
-    cp->signed_len = c.pos;
-    if (pr_lines_expect(&c, "signature", d) || pr_lines_b64(&c, cp->signature, PR_SIG_BYTES, d) ||
-        pr_lines_expect_end(&c, d))
+    if (pr_lines_signed_tail(&c, &cp->time, cp->key_id, &cp->signed_len, cp->signature, d) != 0)
         goto out;
     rc = 0;
 out:
@@ -99,21 +94,7 @@ out:
 int pr_checkpoint_verify(const uint8_t *buf, const pr_checkpoint *cp, const uint8_t pk[PR_PK_BYTES],
                          pr_diag *d)
 {
-    uint8_t id[PR_KEYID_BYTES];
-    int rc = -1;
-
-    pr_key_id(id, pk);
-    if (!pr_pk_valid(pk) || memcmp(id, cp->key_id, PR_KEYID_BYTES) != 0) {
-        pr_diag_set(d, 0, "signed by another commission key");
-        goto out;
-    }
-    if (crypto_sign_verify_detached(cp->signature, buf, cp->signed_len, pk) != 0) {
-        pr_diag_set(d, 0, "bad signature");
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
+    return pr_commission_verify(buf, cp->signed_len, cp->key_id, cp->signature, pk, d);
 }
 
 /* Reason codes: lowercase ids joined by single commas. */
@@ -200,12 +181,7 @@ int pr_receipt_parse(const uint8_t *buf, size_t len, pr_receipt *r, pr_diag *d)
     }
     if (pr_lines_expect(&c, "seq", d) || pr_lines_count(&c, &r->seq, d) ||
         pr_lines_expect(&c, "head", d) || pr_lines_hex(&c, r->head, PR_HASH_BYTES, d) ||
-        pr_lines_expect(&c, "time", d) || pr_lines_time(&c, &r->time, d) ||
-        pr_lines_expect(&c, "key", d) || pr_lines_hex(&c, r->key_id, PR_KEYID_BYTES, d))
-        goto out;
-    r->signed_len = c.pos;
-    if (pr_lines_expect(&c, "signature", d) || pr_lines_b64(&c, r->signature, PR_SIG_BYTES, d) ||
-        pr_lines_expect_end(&c, d))
+        pr_lines_signed_tail(&c, &r->time, r->key_id, &r->signed_len, r->signature, d) != 0)
         goto out;
     rc = 0;
 out:
@@ -215,19 +191,5 @@ out:
 int pr_receipt_verify(const uint8_t *buf, const pr_receipt *r, const uint8_t pk[PR_PK_BYTES],
                       pr_diag *d)
 {
-    uint8_t id[PR_KEYID_BYTES];
-    int rc = -1;
-
-    pr_key_id(id, pk);
-    if (!pr_pk_valid(pk) || memcmp(id, r->key_id, PR_KEYID_BYTES) != 0) {
-        pr_diag_set(d, 0, "signed by another commission key");
-        goto out;
-    }
-    if (crypto_sign_verify_detached(r->signature, buf, r->signed_len, pk) != 0) {
-        pr_diag_set(d, 0, "bad signature");
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
+    return pr_commission_verify(buf, r->signed_len, r->key_id, r->signature, pk, d);
 }

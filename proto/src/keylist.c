@@ -192,12 +192,7 @@ int pr_keylist_parse(const uint8_t *buf, size_t len, pr_keylist *kl, pr_diag *d)
         }
         kl->n++;
     }
-    if (pr_lines_expect(&c, "time", d) || pr_lines_time(&c, &kl->time, d) ||
-        pr_lines_expect(&c, "key", d) || pr_lines_hex(&c, kl->key_id, PR_KEYID_BYTES, d))
-        goto out;
-    kl->signed_len = c.pos;
-    if (pr_lines_expect(&c, "signature", d) || pr_lines_b64(&c, kl->signature, PR_SIG_BYTES, d) ||
-        pr_lines_expect_end(&c, d))
+    if (pr_lines_signed_tail(&c, &kl->time, kl->key_id, &kl->signed_len, kl->signature, d) != 0)
         goto out;
     rc = 0;
 out:
@@ -209,19 +204,5 @@ out:
 int pr_keylist_verify(const uint8_t *buf, const pr_keylist *kl, const uint8_t pk[PR_PK_BYTES],
                       pr_diag *d)
 {
-    uint8_t id[PR_KEYID_BYTES];
-    int rc = -1;
-
-    pr_key_id(id, pk);
-    if (!pr_pk_valid(pk) || memcmp(id, kl->key_id, PR_KEYID_BYTES) != 0) {
-        pr_diag_set(d, 0, "signed by another commission key");
-        goto out;
-    }
-    if (crypto_sign_verify_detached(kl->signature, buf, kl->signed_len, pk) != 0) {
-        pr_diag_set(d, 0, "bad signature");
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
+    return pr_commission_verify(buf, kl->signed_len, kl->key_id, kl->signature, pk, d);
 }

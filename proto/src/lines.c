@@ -3,6 +3,7 @@
  */
 #include "lines.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "proto/limits.h"
@@ -210,6 +211,36 @@ int pr_lines_expect_end(pr_lines *c, pr_diag *d)
 {
     if (c->pos != c->len) {
         pr_diag_set(d, c->lineno + 1, "unexpected line after the end of the object");
+        return -1;
+    }
+    return 0;
+}
+
+int pr_lines_signed_tail(pr_lines *c, int64_t *time, uint8_t *key_id, size_t *signed_len,
+                         uint8_t *signature, pr_diag *d)
+{
+    if (pr_lines_expect(c, "time", d) || pr_lines_time(c, time, d) ||
+        pr_lines_expect(c, "key", d) || pr_lines_hex(c, key_id, PR_KEYID_BYTES, d))
+        return -1;
+    *signed_len = c->pos;
+    if (pr_lines_expect(c, "signature", d) || pr_lines_b64(c, signature, PR_SIG_BYTES, d) ||
+        pr_lines_expect_end(c, d))
+        return -1;
+    return 0;
+}
+
+int pr_commission_verify(const uint8_t *buf, size_t signed_len, const uint8_t *key_id,
+                         const uint8_t *signature, const uint8_t pk[PR_PK_BYTES], pr_diag *d)
+{
+    uint8_t id[PR_KEYID_BYTES];
+
+    pr_key_id(id, pk);
+    if (!pr_pk_valid(pk) || memcmp(id, key_id, PR_KEYID_BYTES) != 0) {
+        pr_diag_set(d, 0, "signed by another commission key");
+        return -1;
+    }
+    if (crypto_sign_verify_detached(signature, buf, signed_len, pk) != 0) {
+        pr_diag_set(d, 0, "bad signature");
         return -1;
     }
     return 0;

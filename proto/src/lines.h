@@ -52,4 +52,18 @@ int pr_lines_number(const pr_lines *c, uint64_t max, uint64_t *out, pr_diag *d);
 /* The end: no bytes after the last expected line. */
 int pr_lines_expect_end(pr_lines *c, pr_diag *d);
 
+/* The tail every commission-signed file shares (checkpoint, receipt, key
+ * list, tally: docs/EVENTS.md, docs/BUNDLE.md): `time`, `key`, then
+ * `signature` over every byte before it, then the end. Sets *time, key_id
+ * (PR_KEYID_BYTES), *signed_len and signature (PR_SIG_BYTES). 0, or -1
+ * with d set. */
+int pr_lines_signed_tail(pr_lines *c, int64_t *time, uint8_t *key_id, size_t *signed_len,
+                         uint8_t *signature, pr_diag *d);
+
+/* Verifies such a file's signature: buf[0..signed_len) signed by pk, whose
+ * key id must be key_id and which must be a valid point. 0, or -1 with d:
+ * "signed by another commission key" or "bad signature". */
+int pr_commission_verify(const uint8_t *buf, size_t signed_len, const uint8_t *key_id,
+                         const uint8_t *signature, const uint8_t pk[PR_PK_BYTES], pr_diag *d);
+
 #endif

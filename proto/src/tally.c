@@ -182,12 +182,7 @@ int pr_tally_parse(const uint8_t *buf, size_t len, pr_tally *t, pr_diag *d)
             ct->n_votes++;
         }
     }
-    if (pr_lines_expect(&c, "time", d) || pr_lines_time(&c, &t->time, d) ||
-        pr_lines_expect(&c, "key", d) || pr_lines_hex(&c, t->key_id, PR_KEYID_BYTES, d))
-        goto out;
-    t->signed_len = c.pos;
-    if (pr_lines_expect(&c, "signature", d) || pr_lines_b64(&c, t->signature, PR_SIG_BYTES, d) ||
-        pr_lines_expect_end(&c, d))
+    if (pr_lines_signed_tail(&c, &t->time, t->key_id, &t->signed_len, t->signature, d) != 0)
         goto out;
     rc = 0;
 out:
@@ -196,19 +191,5 @@ out:
 
 int pr_tally_verify(const uint8_t *buf, const pr_tally *t, const uint8_t pk[PR_PK_BYTES], pr_diag *d)
 {
-    uint8_t id[PR_KEYID_BYTES];
-    int rc = -1;
-
-    pr_key_id(id, pk);
-    if (!pr_pk_valid(pk) || memcmp(id, t->key_id, PR_KEYID_BYTES) != 0) {
-        pr_diag_set(d, 0, "signed by another commission key");
-        goto out;
-    }
-    if (crypto_sign_verify_detached(t->signature, buf, t->signed_len, pk) != 0) {
-        pr_diag_set(d, 0, "bad signature");
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
+    return pr_commission_verify(buf, t->signed_len, t->key_id, t->signature, pk, d);
 }
