@@ -147,13 +147,11 @@ static int graph(ct_pc_entry *e, size_t n, size_t *n_heads)
     /* Links: only a standing content chains to its predecessor; a rejected
      * one ends a lineage (its predecessor was never judged). */
     /* A content held after-certification that no person has accepted
-     * replaces nothing: a certified result changes only by a person's
-     * decision (docs/EVENTS.md "Certification"; red team: a correction
-     * signed after certification used to take the precinct out of the
-     * tally). It stands aside, in review, until resolved. */
-    for (k = 0; k < nn; k++)
-        if (nd[k].standing && nd[k].accepted)
-            nd[k].all_certified = 0;
+     * (all_certified, cleared above by any member that is not so held or
+     * was accepted) replaces nothing: a certified result changes only by a
+     * person's decision (docs/EVENTS.md "Certification"; red team: a
+     * correction signed after certification used to take the precinct out
+     * of the tally). It stands aside, in review, until resolved. */
     for (i = 0; i < n; i++) {
         k = of[i];
         if (k == NONE || !stands(&e[i]) || nd[k].pred != NONE || nd[k].all_certified)
