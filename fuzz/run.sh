@@ -12,7 +12,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(return return_roundtrip return_diff pubkey seckey enrolment defsig definition rule counts
-           stream pin checkpoint receipt)
+           stream pin checkpoint receipt keylist tally)
 fi
 work=$build/fuzz-work
 mkdir -p "$work"
