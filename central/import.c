@@ -662,8 +662,6 @@ out:
     return rc;
 }
 
-/* The shared tail of every input: secret keys are never stored; in a
- * folder, what is not a return is skipped; the rest is decided. */
 /*
  * Batches (issue 8): the inputs that need the database are decided and
  * stored CT_BATCH_MAX at a time in one write transaction, so one commit
@@ -676,37 +674,61 @@ out:
  */
 #define CT_BATCH_MAX 256
 
+/*
+ * Two batches at a time (issue 8): when one is full its signatures are
+ * started on worker threads (vcache.h) and the batch before it, whose
+ * signatures were started one batch earlier, is decided and written
+ * meanwhile. So verification on every core overlaps the single writer.
+ * Batches are written in the order they were filled; anything that must
+ * be printed in between, and the end of the input, writes both first.
+ */
 static struct pending {
     size_t n;
     ct_input in[CT_BATCH_MAX];
     ct_item_result res[CT_BATCH_MAX];
-    pr_return r;                    /* scratch for ct_decide */
-} P;
+    ct_vjob *job;                   /* its signatures, being verified */
+} B[2];
+static int cur;                     /* the batch being filled */
+static pr_return R;                 /* scratch for ct_decide */
 
-static void pending_clear(void)
+static void batch_clear(struct pending *b)
 {
-    for (size_t i = 0; i < P.n; i++)
-        ct_input_free(&P.in[i]);
-    P.n = 0;
+    ct_vcache_abandon(b->job);
+    b->job = NULL;
+    for (size_t i = 0; i < b->n; i++)
+        ct_input_free(&b->in[i]);
+    b->n = 0;
 }
 
-/* Decides, stores and commits what is pending, then prints it. 0, or -1
- * with e (a database error: nothing of the batch is stored or printed). */
-static int flush(ct_db *db, const ct_import_opts *o, FILE *out, int *code, ct_err *e)
+/* Starts b's signatures if they are not yet. A failure only means the
+ * decisions verify them one by one. */
+static void batch_start(ct_db *db, struct pending *b)
+{
+    ct_err e;
+
+    memset(&e, 0, sizeof e);
+    if (b->job == NULL && b->n > 0 && ct_vcache_start(db, b->in, b->n, &b->job, &e) != 0)
+        b->job = NULL;
+}
+
+/* Decides, stores and commits batch b, then prints it. 0, or -1 with e (a
+ * database error: nothing of the batch is stored or printed). b is empty
+ * afterwards either way. */
+static int batch_write(ct_db *db, struct pending *b, const ct_import_opts *o, FILE *out,
+                       int *code, ct_err *e)
 {
     size_t i;
     int rc = -1;
 
-    if (P.n == 0)
+    if (b->n == 0)
         return 0;
-    /* Signatures first, on every core, outside the write lock; a failure
-     * here only means the decisions verify them one by one. */
-    if (ct_vcache_fill(db, P.in, P.n, e) != 0)
-        memset(e, 0, sizeof *e);
+    batch_start(db, b);
+    ct_vcache_finish(db, b->job);
+    b->job = NULL;
     if (ct_db_begin(db, e) != 0)
         goto out;
-    for (i = 0; i < P.n; i++) {
-        if (import_in_tx(db, &P.in[i], &P.r, &P.res[i], e) != 0) {
+    for (i = 0; i < b->n; i++) {
+        if (import_in_tx(db, &b->in[i], &R, &b->res[i], e) != 0) {
             ct_db_rollback(db);
             goto out;
         }
@@ -715,26 +737,42 @@ static int flush(ct_db *db, const ct_import_opts *o, FILE *out, int *code, ct_er
         ct_db_rollback(db);
         goto out;
     }
-    for (i = 0; i < P.n; i++) {
-        ct_print_item(out, o, P.in[i].name, &P.res[i]);
-        *code = ct_exit_max(*code, ct_verdict_exit(P.res[i].verdict));
+    for (i = 0; i < b->n; i++) {
+        ct_print_item(out, o, b->in[i].name, &b->res[i]);
+        *code = ct_exit_max(*code, ct_verdict_exit(b->res[i].verdict));
     }
-    for (i = 0; i < P.n; i++)
-        if (P.res[i].kind == CT_ITEM_STORED && ct_redecide(db, P.in[i].hash, NULL, o, out, e) != 0)
+    for (i = 0; i < b->n; i++)
+        if (b->res[i].kind == CT_ITEM_STORED && ct_redecide(db, b->in[i].hash, NULL, o, out, e) != 0)
             goto out;
     rc = 0;
 out:
     ct_vcache_clear(db);
-    pending_clear();
+    batch_clear(b);
     return rc;
 }
 
-/* Adds in to the batch (its bytes move to the batch, its name is copied),
- * flushing when the batch is full. 0, or -1 with e. */
+/* Writes what is pending, the older batch first. 0, or -1 with e (then
+ * nothing more is pending either: what was not written is dropped, as
+ * after a failed batch). */
+static int flush(ct_db *db, const ct_import_opts *o, FILE *out, int *code, ct_err *e)
+{
+    int rc = batch_write(db, &B[1 - cur], o, out, code, e);
+
+    if (rc == 0)
+        rc = batch_write(db, &B[cur], o, out, code, e);
+    batch_clear(&B[0]);
+    batch_clear(&B[1]);
+    return rc;
+}
+
+/* Adds in to the batch being filled (its bytes move to the batch, its name
+ * is copied). A full batch has its signatures started and the batch before
+ * it is written. 0, or -1 with e. */
 static int enqueue(ct_db *db, ct_input *in, const ct_import_opts *o, FILE *out, int *code,
                    ct_err *e)
 {
-    ct_input *q = &P.in[P.n];
+    struct pending *b = &B[cur];
+    ct_input *q = &b->in[b->n];
     uint8_t *shrunk;
 
     *q = *in;
@@ -750,10 +788,20 @@ static int enqueue(ct_db *db, ct_input *in, const ct_import_opts *o, FILE *out, 
     shrunk = realloc(q->bytes, q->len + 1);
     if (shrunk != NULL)
         q->bytes = shrunk;
-    P.n++;
-    return P.n == CT_BATCH_MAX ? flush(db, o, out, code, e) : 0;
+    if (++b->n < CT_BATCH_MAX)
+        return 0;
+    batch_start(db, b);
+    cur = 1 - cur;
+    if (batch_write(db, &B[cur], o, out, code, e) != 0) {
+        batch_clear(&B[0]);
+        batch_clear(&B[1]);
+        return -1;
+    }
+    return 0;
 }
 
+/* The shared tail of every input: secret keys are never stored; in a
+ * folder, what is not a return is skipped; the rest is decided. */
 static int handle(ct_db *db, ct_input *in, int in_folder, const ct_import_opts *o, FILE *out,
                   FILE *err, int *code, ct_err *e)
 {

@@ -21,13 +21,35 @@
 #include "input.h"
 #include "proto/return.h"
 
-/* Verifies the returns among in[0..n) against the keys enrolled in db with
- * their key ids, on all online cores, and keeps the answers in db until
+/* ct_vcache_start then ct_vcache_finish: verifies the returns among
+ * in[0..n) against the keys enrolled in db with their key ids, on all
+ * online cores, and keeps the answers in db until
  * ct_vcache_clear. in must stay alive and unchanged until then (entries
  * point into it). Inputs that do not parse are left to the decision. 0, or
  * -1 with e (a database error or out of memory; the cache is then empty,
  * which only costs time). */
 int ct_vcache_fill(ct_db *db, const ct_input *in, size_t n, ct_err *e);
+
+/* A batch being verified in the background (ct_vcache_start). */
+typedef struct ct_vjob ct_vjob;
+
+/* Starts verifying, on worker threads (one per online core, at most 16),
+ * the returns among in[0..n) that are not byte-identical to a stored file
+ * (those are duplicates: no signature work), against the keys enrolled in
+ * db with their key ids; returns at once with *job set. The parsing and key
+ * lookups are done here, on the calling thread (the only one that uses
+ * db). in must stay alive and unchanged until ct_vcache_finish or
+ * ct_vcache_abandon. 0, or -1 with e (a database error or out of memory;
+ * *job is then NULL, which only costs time: decisions verify one by one). */
+int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **job, ct_err *e);
+
+/* Waits for job and makes its answers db's cache, replacing any; frees
+ * job. job NULL: only clears the cache. */
+void ct_vcache_finish(ct_db *db, ct_vjob *job);
+
+/* Waits for job and frees it and its answers (a batch that will not be
+ * decided). NULL ok. */
+void ct_vcache_abandon(ct_vjob *job);
 
 /* Forgets every answer. */
 void ct_vcache_clear(ct_db *db);
