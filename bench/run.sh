@@ -75,6 +75,6 @@ for n in "${sizes[@]}"; do
   measure audit "$items" /dev/null -- "$central" audit --db "$db"
   # The peer commits in batches of central's size (import.c, CT_BATCH_MAX).
   "$py" "$src/bench/peer.py" "$g/requests.stream" "$g/returns.stream" "$work/peer$n.db" \
-    --batch 256 |
+    --batch 1024 |
     awk -v v="$VLIMIT" '{printf "peer     %9d items %9.3f s %10.0f /s  %5.1f %% of verify limit\n", $3, $5, $7, 100 * $7 / v}'
 done

@@ -72,9 +72,30 @@ typedef struct audit {
     size_t pre_until;       /* events before this index are in the vcache */
     size_t n_pre;
     ct_input pre[256];      /* their inputs, alive while the vcache points in */
+    int in_tx;              /* a write transaction on rdb holds the imports
+                             * replayed since the last other event */
+    sqlite3_stmt *q_head;   /* on peek: the replay's head (replay_clock) */
+    sqlite3_stmt *q_file;   /* on st: a file by hash (replay_import) */
 } audit;
 
+/* The statement of sql on db kept in *slot: prepared on first use, reset
+ * for every later one (issue 8: audit prepared the same SQL once per
+ * event). NULL when it does not prepare. Finalized at the end of the run. */
+static sqlite3_stmt *kept(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
+{
+    if (*slot == NULL && sqlite3_prepare_v2(db, sql, -1, slot, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+    }
+    if (*slot != NULL) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+    }
+    return *slot;
+}
+
 static void differ(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void commit_imports(audit *a);
 
 static void differ(audit *a, const char *fmt, ...)
 {
@@ -93,17 +114,26 @@ static void differ(audit *a, const char *fmt, ...)
  * (signed-in-future) and event times come out as they were. */
 static int64_t replay_clock(void *ctx)
 {
+    static const char sql_head[] = "SELECT coalesce(max(seq), 0) FROM events";
     audit *a = ctx;
     sqlite3_stmt *s = NULL;
     int64_t head = 0, t = 0;
     size_t i;
+    ct_err e;
 
-    if (a->peek != NULL &&
-        sqlite3_prepare_v2(a->peek, "SELECT coalesce(max(seq), 0) FROM events", -1, &s, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
+    /* The replay handle when it is open: it sees the events of its own
+     * transaction, which another connection would not. */
+    if (a->rdb != NULL) {
+        if (ct_db_cached(a->rdb, sql_head, &s, &e) == 0 && sqlite3_step(s) == SQLITE_ROW)
+            head = (int64_t)sqlite3_column_int64(s, 0);
+        ct_db_done(a->rdb, s);
+        s = NULL;
+    } else if (a->peek != NULL && (s = kept(a->peek, &a->q_head, sql_head)) != NULL &&
+               sqlite3_step(s) == SQLITE_ROW) {
         head = (int64_t)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    }
+    if (s != NULL)
+        sqlite3_reset(s);
     /* The first stored event of seq >= head + 1 (events are in seq order),
      * else the last one. */
     {
@@ -295,6 +325,7 @@ static void replay_redecide(audit *a, aev *x)
 
     memset(&e, 0, sizeof e);
     pr_hex_encode(hex, x->subject, PR_HASH_BYTES);
+    commit_imports(a);
     if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
         a->rdb = NULL;
         differ(a, "event %lld (redecide): cannot be replayed: %s: %s", (long long)x->seq, e.what,
@@ -324,7 +355,7 @@ static void replay_import(audit *a, aev *x)
     memset(&in, 0, sizeof in);
     memset(&e, 0, sizeof e);
     pr_hex_encode(hex, x->subject, PR_HASH_BYTES);
-    if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK ||
+    if ((s = kept(a->st, &a->q_file, sql)) == NULL ||
         sqlite3_bind_blob(s, 1, x->subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
         differ(a, "event %lld (import): file %s is not in the database", (long long)x->seq, hex);
@@ -359,11 +390,32 @@ static void replay_import(audit *a, aev *x)
     if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0)
         a->rdb = NULL;
     db = a->rdb;
-    if (db == NULL || ct_import_item(db, &in, &res, &e) != 0)
+    if (db != NULL && !a->in_tx && ct_db_begin(db, &e) == 0)
+        a->in_tx = 1;
+    if (db == NULL || !a->in_tx || ct_import_item_in_tx(db, &in, &res, &e) != 0) {
         differ(a, "event %lld (import): cannot be replayed: %s: %s", (long long)x->seq, e.what, e.why);
+        if (a->in_tx)
+            ct_db_rollback(db);
+        a->in_tx = 0;
+    }
 out:
     ct_input_free(&in);
-    sqlite3_finalize(s);
+    if (s != NULL)
+        sqlite3_reset(s);
+}
+
+/* Commits the imports replayed since the last other event (issue 8: one
+ * transaction per run of imports, as `central import` writes batches). */
+static void commit_imports(audit *a)
+{
+    ct_err e;
+
+    memset(&e, 0, sizeof e);
+    if (a->in_tx && a->rdb != NULL && ct_db_commit(a->rdb, &e) != 0) {
+        ct_db_rollback(a->rdb);
+        differ(a, "the replay's imports cannot be committed: %s: %s", e.what, e.why);
+    }
+    a->in_tx = 0;
 }
 
 /* Forgets the signatures checked ahead and closes the replay handle: before
@@ -372,6 +424,7 @@ static void close_replay(audit *a)
 {
     size_t i;
 
+    commit_imports(a);
     if (a->rdb != NULL) {
         ct_vcache_clear(a->rdb);
         ct_db_close(a->rdb);
@@ -640,6 +693,7 @@ static int replay_enrolments(audit *a, size_t *i)
     }
     if (n < 2)
         goto out;
+    commit_imports(a);
     if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
         a->rdb = NULL;
         goto out;
@@ -1253,6 +1307,8 @@ out:
     ct_db_set_durable(1);
     ct_redecide_set_auto(1);
     ct_clock_set(NULL, NULL);
+    sqlite3_finalize(a.q_head);
+    sqlite3_finalize(a.q_file);
     sqlite3_close(a.peek);
     sqlite3_close(a.st);
     free_events(&a);

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "import.h"
 #include "input.h"
+#include "vcache.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
 
@@ -49,7 +50,7 @@ static int find_key(ct_db *db, const uint8_t *pk, int64_t *id, char *precincts, 
     int rc = -1, step;
 
     *id = 0;
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_blob(s, 1, pk, PR_PK_BYTES) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -65,7 +66,7 @@ static int find_key(ct_db *db, const uint8_t *pk, int64_t *id, char *precincts, 
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
@@ -98,7 +99,7 @@ static int insert_key(ct_db *db, const pr_enrolment *en, const uint8_t *req, siz
     ev.verdict = "enrolled";
     ev.codes = "";
     ev.data = data;
-    if (ct_event_append(db, &ev, e) != 0 || ct_db_prepare(db, sql_key, &s, e) != 0)
+    if (ct_event_append(db, &ev, e) != 0 || ct_db_cached(db, sql_key, &s, e) != 0)
         goto out;
     if (ct_bind_text(s, 1, res->key_id) != SQLITE_OK ||
         ct_bind_blob(s, 2, en->pk, PR_PK_BYTES) != SQLITE_OK ||
@@ -110,9 +111,9 @@ static int insert_key(ct_db *db, const pr_enrolment *en, const uint8_t *req, siz
         goto out;
     }
     key = (int64_t)sqlite3_last_insert_rowid(db->sql);
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     s = NULL;
-    if (ct_db_prepare(db, sql_pc, &s, e) != 0)
+    if (ct_db_cached(db, sql_pc, &s, e) != 0)
         goto out;
     for (i = 0; i < en->n_precincts; i++) {
         sqlite3_reset(s);
@@ -124,14 +125,45 @@ static int insert_key(ct_db *db, const pr_enrolment *en, const uint8_t *req, siz
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     free(data);
     return rc;
 }
 
-/* Judges one request and enrols it when good. Returns 0 (res says what
+/* What the signature work found of a request (crypto_check), done for a
+ * whole batch on every core before its transaction. */
+typedef enum { CRYPTO_UNKNOWN = 0, CRYPTO_OK, CRYPTO_BAD_SIGNATURE } crypto;
+
+typedef struct crypto_batch {
+    uint8_t *const *bufs;
+    const size_t *lens;
+    crypto *out;
+} crypto_batch;
+
+/* The check of enrol_one that needs no database: the key (a valid point,
+ * which the parse checks) signed the request (proof of possession).
+ * Requests that do not parse stay CRYPTO_UNKNOWN: enrol_one says why. */
+static void crypto_check(void *ctx, size_t i)
+{
+    crypto_batch *b = ctx;
+    pr_enrolment *en;
+    pr_diag d;
+
+    b->out[i] = CRYPTO_UNKNOWN;
+    if (b->bufs[i] == NULL || pr_is_secret_key_file(b->bufs[i], b->lens[i]) ||
+        (en = malloc(sizeof *en)) == NULL)
+        return;
+    /* The parse has checked the key is a valid point. */
+    if (pr_enrolment_parse(b->bufs[i], b->lens[i], en, &d) == 0)
+        b->out[i] = pr_enrolment_verify_parsed(b->bufs[i], en) != 0 ? CRYPTO_BAD_SIGNATURE
+                                                                     : CRYPTO_OK;
+    free(en);
+}
+
+/* Judges one request and enrols it when good; pre is what crypto_check
+ * found (CRYPTO_UNKNOWN: checked here). Returns 0 (res says what
  * happened), or -1 with e on a database error. */
-static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expect,
+static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expect, crypto pre,
                      en_result *res, ct_err *e)
 {
     pr_enrolment *en = NULL;
@@ -156,7 +188,9 @@ static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expe
         rc = 0;
         goto out;
     }
-    if (pr_enrolment_parse(req, len, en, &d) != 0) {
+    /* A request crypto_check found signed was parsed whole there. */
+    if ((pre != CRYPTO_UNKNOWN ? pr_enrolment_reparse(req, len, en, &d)
+                               : pr_enrolment_parse(req, len, en, &d)) != 0) {
         snprintf(res->why, sizeof res->why, "malformed: line %u: %s", d.line, d.msg);
         rc = 0;
         goto out;
@@ -169,9 +203,10 @@ static int enrol_one(ct_db *db, const uint8_t *req, size_t len, const char *expe
         if (k > 0)
             used += (size_t)k;
     }
-    if (!pr_pk_valid(en->pk)) {
-        snprintf(res->why, sizeof res->why, "public key is not a valid Ed25519 point");
-    } else if (pr_enrolment_verify(req, en) != 0) {
+    /* The parse has checked the key is a valid point (else: malformed). */
+    if (pre == CRYPTO_UNKNOWN)
+        pre = pr_enrolment_verify_parsed(req, en) != 0 ? CRYPTO_BAD_SIGNATURE : CRYPTO_OK;
+    if (pre == CRYPTO_BAD_SIGNATURE) {
         snprintf(res->why, sizeof res->why, "signature does not verify (no proof of possession)");
     } else if (strcmp(en->election, db->election) != 0) {
         snprintf(res->why, sizeof res->why, "election %s, this database is %s", en->election,
@@ -225,16 +260,22 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
                        const ct_import_opts *io, FILE *out, int *code, ct_err *e)
 {
     char esc[4096];
+    crypto_batch cb = {bufs, lens, calloc(n ? n : 1, sizeof *cb.out)};
     size_t i;
     int began = 0, rc = -1;
 
+    /* Signature work first, on every core, outside the write lock (issue
+     * 8); out of memory here only means enrol_one does it. */
+    if (cb.out != NULL)
+        ct_parallel_for(n, crypto_check, &cb);
     if (ct_db_begin(db, e) != 0)
         goto out;
     began = 1;
     for (i = 0; i < n; i++) {
         if (bufs[i] == NULL)
             continue;
-        if (enrol_one(db, bufs[i], lens[i], expect != NULL ? expect[i] : NULL, &res[i], e) != 0)
+        if (enrol_one(db, bufs[i], lens[i], expect != NULL ? expect[i] : NULL,
+                      cb.out != NULL ? cb.out[i] : CRYPTO_UNKNOWN, &res[i], e) != 0)
             goto out;
     }
     if (ct_db_commit(db, e) != 0)
@@ -268,6 +309,7 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
 out:
     if (began)
         ct_db_rollback(db);
+    free(cb.out);
     return rc;
 }
 

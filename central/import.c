@@ -63,6 +63,20 @@ out:
     return rc;
 }
 
+int ct_import_item_in_tx(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e)
+{
+    pr_return *r = malloc(sizeof *r);
+    int rc = -1;
+
+    memset(res, 0, sizeof *res);
+    if (r == NULL)
+        ct_err_set(e, CT_EXIT_IO, in->name, "out of memory");
+    else
+        rc = import_in_tx(db, in, r, res, e);
+    free(r);
+    return rc;
+}
+
 int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e)
 {
     pr_return *r = malloc(sizeof *r);
@@ -672,7 +686,9 @@ out:
  * input) first flushes the batch. Then the batch's files are re-decided
  * upon (corrections waiting for them), as after a single import.
  */
-#define CT_BATCH_MAX 256
+#ifndef CT_BATCH_MAX
+#define CT_BATCH_MAX 1024
+#endif
 
 /*
  * Two batches at a time (issue 8): when one is full its signatures are

@@ -44,6 +44,12 @@ typedef struct ct_import_opts {
  * transaction is rolled back, nothing of the file is stored). */
 int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e);
 
+/* The same inside a write transaction the caller opened (ct_db_begin) and
+ * will commit: many inputs then share one commit (`central audit`'s
+ * replay). 0, or -1 with e (database error or out of memory: the caller
+ * must roll the transaction back). */
+int ct_import_item_in_tx(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e);
+
 /* Imports every path in order; prints one line per input to out after its
  * commit (and a `redecided` line for each file decided again), errors and
  * warnings to err. Returns the exit code (DESIGN 11). */

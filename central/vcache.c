@@ -25,18 +25,78 @@ struct ct_vcache {
     } *v;
 };
 
-typedef struct job {
-    struct ct_vcache_entry *v;
+/* Work split over threads: fn(ctx, i) for i in [from, to) of each share. */
+typedef struct share {
+    void (*fn)(void *ctx, size_t i);
+    void *ctx;
     size_t from, to;
-} job;
+} share;
 
-static void *verify_range(void *arg)
+typedef struct par {
+    pthread_t t[THREADS_MAX];
+    share shares[THREADS_MAX];
+    size_t n_shares, started;           /* shares; threads running shares[0..started) */
+} par;
+
+static void *run_share(void *arg)
 {
-    job *j = arg;
+    share *sh = arg;
 
-    for (size_t i = j->from; i < j->to; i++)
-        j->v[i].ok = pr_return_verify_enrolled(j->v[i].bytes, j->v[i].r, j->v[i].pk) == 0;
+    for (size_t i = sh->from; i < sh->to; i++)
+        sh->fn(sh->ctx, i);
     return NULL;
+}
+
+/* Splits [0, n) into one share per online core (at most THREADS_MAX) and
+ * starts a thread for each share from `first` on; a share whose thread does
+ * not start is done by par_join. */
+static void par_spawn(par *p, size_t n, void (*fn)(void *, size_t), void *ctx, size_t first)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = cores < 1 ? 1 : cores > THREADS_MAX ? THREADS_MAX : (size_t)cores;
+
+    memset(p, 0, sizeof *p);
+    if (k > n)
+        k = n ? n : 1;
+    p->n_shares = k;
+    for (size_t i = 0; i < k; i++)
+        p->shares[i] = (share){fn, ctx, n * i / k, n * (i + 1) / k};
+    p->started = first;
+    for (size_t i = first; i < k; i++) {
+        if (pthread_create(&p->t[i], NULL, run_share, &p->shares[i]) != 0)
+            break;
+        p->started = i + 1;
+    }
+}
+
+/* Waits for the threads, then does the shares that had none. */
+static void par_join(par *p, size_t first)
+{
+    size_t i;
+
+    for (i = first; i < p->started; i++)
+        pthread_join(p->t[i], NULL);
+    for (i = p->started; i < p->n_shares; i++)
+        run_share(&p->shares[i]);
+}
+
+void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    par p;
+
+    if (n == 0)
+        return;
+    /* The calling thread takes the first share. */
+    par_spawn(&p, n, fn, ctx, 1);
+    run_share(&p.shares[0]);
+    par_join(&p, 1);
+}
+
+static void verify_one(void *ctx, size_t i)
+{
+    struct ct_vcache_entry *x = &((struct ct_vcache *)ctx)->v[i];
+
+    x->ok = pr_return_verify_enrolled(x->bytes, x->r, x->pk) == 0;
 }
 
 static void cache_free(struct ct_vcache *c);
@@ -74,9 +134,7 @@ static int add(struct ct_vcache *c, const uint8_t *bytes, pr_return *r, const ui
 struct ct_vjob {
     struct ct_vcache *c;
     pr_return *rs;
-    pthread_t t[THREADS_MAX];
-    job jobs[THREADS_MAX];
-    size_t started;                     /* threads running */
+    par p;
 };
 
 /* Joins j's threads, does the shares of any that did not start, and frees
@@ -86,10 +144,7 @@ static struct ct_vcache *join(ct_vjob *j)
     struct ct_vcache *c = j->c;
     size_t i;
 
-    for (i = 0; i < j->started; i++)
-        pthread_join(j->t[i], NULL);
-    for (i = j->started; i < THREADS_MAX && j->jobs[i].v != NULL; i++)
-        verify_range(&j->jobs[i]);
+    par_join(&j->p, 0);
     for (i = 0; c != NULL && i < c->n; i++)
         c->v[i].r = NULL;
     free(j->rs);
@@ -110,11 +165,10 @@ int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_e
     static const char sql_keys[] = "SELECT pk FROM keys WHERE key_id = ?1 ORDER BY id";
     static const char sql_seen[] = "SELECT 1 FROM files WHERE hash = ?1";
     ct_vjob *j = calloc(1, sizeof *j);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t threads, i;
+    size_t i;
     sqlite3_stmt *s = NULL, *seen = NULL;
     pr_diag d;
-    int rc = -1, step;
+    int rc = -1, step, reading = 0;
 
     *out = NULL;
     if (j == NULL || (j->c = calloc(1, sizeof *j->c)) == NULL ||
@@ -124,6 +178,10 @@ int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_e
     }
     if (ct_db_cached(db, sql_keys, &s, e) != 0 || ct_db_cached(db, sql_seen, &seen, e) != 0)
         goto out;
+    /* One read transaction for all the lookups, not one per statement (each
+     * costs WAL locks). */
+    if (sqlite3_get_autocommit(db->sql) && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        reading = 1;
     for (i = 0; i < n; i++) {
         char kid[PR_KEYID_HEX + 1];
         uint8_t pk[PR_PK_BYTES];
@@ -160,28 +218,17 @@ int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_e
             goto out;
         }
     }
-    threads = cores < 1 ? 1 : cores > THREADS_MAX ? THREADS_MAX : (size_t)cores;
-    if (threads > j->c->n)
-        threads = j->c->n ? j->c->n : 1;
-    for (i = 0; i < threads; i++) {
-        j->jobs[i].v = j->c->v;
-        j->jobs[i].from = j->c->n * i / threads;
-        j->jobs[i].to = j->c->n * (i + 1) / threads;
-    }
     /* Every share on a thread of its own, so the caller goes on (writing
-     * the batch before); a share whose thread does not start is done by
-     * join. */
-    for (i = 0; i < threads; i++) {
-        if (pthread_create(&j->t[i], NULL, verify_range, &j->jobs[i]) != 0)
-            break;
-        j->started = i + 1;
-    }
+     * the batch before). */
+    par_spawn(&j->p, j->c->n, verify_one, j->c, 0);
     *out = j;
     j = NULL;
     rc = 0;
 out:
     ct_db_done(db, s);
     ct_db_done(db, seen);
+    if (reading)
+        (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
     if (j != NULL)
         cache_free(join(j));
     return rc;

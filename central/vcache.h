@@ -51,6 +51,13 @@ void ct_vcache_finish(ct_db *db, ct_vjob *job);
  * decided). NULL ok. */
 void ct_vcache_abandon(ct_vjob *job);
 
+/* Calls fn(ctx, i) for every i in [0, n), split in equal shares over the
+ * online cores (at most 16 threads, the calling one among them), and
+ * returns when all are done. fn must only touch what belongs to its i (no
+ * database handle, no shared state); when a thread cannot be started its
+ * share runs on the calling thread. */
+void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+
 /* Forgets every answer. */
 void ct_vcache_clear(ct_db *db);
 

@@ -319,7 +319,8 @@ fail:
     return -1;
 }
 
-int pr_enrolment_parse(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag *d)
+static int parse_enrolment(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag *d,
+                           int check_point)
 {
     pr_lines c;
     uint8_t want[PR_KEYID_BYTES];
@@ -347,7 +348,7 @@ int pr_enrolment_parse(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag 
     } while (pr_lines_peek(&c, "precinct"));
     if (pr_lines_expect(&c, "public", d) || pr_lines_b64(&c, e->pk, PR_PK_BYTES, d))
         return -1;
-    if (!pr_pk_valid(e->pk)) {
+    if (check_point && !pr_pk_valid(e->pk)) {
         pr_diag_set(d, c.lineno, "public: not a valid Ed25519 public key");
         return -1;
     }
@@ -365,11 +366,26 @@ int pr_enrolment_parse(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag 
     return pr_lines_expect_end(&c, d);
 }
 
+int pr_enrolment_parse(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag *d)
+{
+    return parse_enrolment(buf, len, e, d, 1);
+}
+
+int pr_enrolment_reparse(const uint8_t *buf, size_t len, pr_enrolment *e, pr_diag *d)
+{
+    return parse_enrolment(buf, len, e, d, 0);
+}
+
+int pr_enrolment_verify_parsed(const uint8_t *buf, const pr_enrolment *e)
+{
+    return crypto_sign_verify_detached(e->signature, buf, e->signed_len, e->pk) == 0 ? 0 : -1;
+}
+
 int pr_enrolment_verify(const uint8_t *buf, const pr_enrolment *e)
 {
     if (!pr_pk_valid(e->pk))
         return -1;
-    return crypto_sign_verify_detached(e->signature, buf, e->signed_len, e->pk) == 0 ? 0 : -1;
+    return pr_enrolment_verify_parsed(buf, e);
 }
 
 /* ---- definition signatures --------------------------------------------- */

@@ -76,8 +76,20 @@ PR_WARN_UNUSED int pr_enrolment_sign(pr_enrolment *e, const uint8_t sk[PR_SK_BYT
 /* Parses strictly (key id must match the public key). 0, or -1 with d. */
 PR_WARN_UNUSED int pr_enrolment_parse(const uint8_t *buf, size_t len, pr_enrolment *out,
                                       pr_diag *d);
+/* pr_enrolment_parse without its costliest step, the check that the key
+ * is a valid point: only for bytes that pr_enrolment_parse accepted a
+ * moment before, in the same process (issue 8: bulk enrolment parses each
+ * request twice, on a worker thread and in the transaction). 0, or -1 with
+ * d. */
+PR_WARN_UNUSED int pr_enrolment_reparse(const uint8_t *buf, size_t len, pr_enrolment *out,
+                                        pr_diag *d);
 /* Proof of possession: the request's own key signed it. 0 valid, -1 not. */
 PR_WARN_UNUSED int pr_enrolment_verify(const uint8_t *buf, const pr_enrolment *e);
+/* The same for an e just filled by pr_enrolment_parse from buf, which has
+ * checked that the key is a valid point (in the prime-order subgroup): that
+ * check, as costly as the signature's, is not repeated (issue 8: bulk
+ * enrolment and audit). 0 valid, -1 not. */
+PR_WARN_UNUSED int pr_enrolment_verify_parsed(const uint8_t *buf, const pr_enrolment *e);
 
 /* --- definition signatures --------------------------------------------- */
 
