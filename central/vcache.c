@@ -1,33 +1,44 @@
 /*
  * vcache.c: parallel signature verification ahead of a batch (vcache.h).
- * The main thread parses and looks up keys (SQLite stays on one thread);
- * worker threads only call pr_return_verify_enrolled on memory they do not
- * share, while the main thread goes on writing the batch before (import.c).
+ * Worker threads parse each return, look up its key id through a read-only
+ * connection of their own (SQLite connections are not shared between
+ * threads) and verify, while the main thread goes on writing the batch
+ * before (import.c). The main thread's connection is never touched here.
  */
 #include "vcache.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define THREADS_MAX 16
+/* Keys sharing one key id that a slot remembers (two in practice only when
+ * someone made a collision on purpose; more are verified by the decision). */
+#define KEYS_PER_ID 4
 
 struct ct_vcache {
-    size_t n, cap;
-    struct ct_vcache_entry {
-        const uint8_t *bytes;           /* the return's bytes (borrowed) */
+    size_t n;
+    size_t next;                        /* where the next lookup starts */
+    struct ct_vcache_slot {
+        const uint8_t *bytes;           /* the input's bytes (borrowed; matched
+                                         * by content, never by address) */
+        size_t len;
+        int filled;                     /* parsed, its keys looked up and verified */
         size_t signed_len;
         uint8_t signature[PR_SIG_BYTES];
-        uint8_t pk[PR_PK_BYTES];
-        pr_return *r;                   /* parsed, for the worker; freed after */
-        int ok;                         /* pr_return_verify_enrolled == 0 */
-    } *v;
+        size_t n_keys;
+        uint8_t pk[KEYS_PER_ID][PR_PK_BYTES];
+        int ok[KEYS_PER_ID];            /* pr_return_verify_enrolled == 0 */
+    } *v;                               /* one per input, in input order */
 };
 
-/* Work split over threads: fn(ctx, i) for i in [from, to) of each share. */
+/* Work split over threads: fn(ctx, from, to) for each share of [0, n). */
+typedef void (*range_fn)(void *ctx, size_t from, size_t to);
+
 typedef struct share {
-    void (*fn)(void *ctx, size_t i);
+    range_fn fn;
     void *ctx;
     size_t from, to;
 } share;
@@ -42,15 +53,14 @@ static void *run_share(void *arg)
 {
     share *sh = arg;
 
-    for (size_t i = sh->from; i < sh->to; i++)
-        sh->fn(sh->ctx, i);
+    sh->fn(sh->ctx, sh->from, sh->to);
     return NULL;
 }
 
 /* Splits [0, n) into one share per online core (at most THREADS_MAX) and
  * starts a thread for each share from `first` on; a share whose thread does
  * not start is done by par_join. */
-static void par_spawn(par *p, size_t n, void (*fn)(void *, size_t), void *ctx, size_t first)
+static void par_spawn(par *p, size_t n, range_fn fn, void *ctx, size_t first)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t k = cores < 1 ? 1 : cores > THREADS_MAX ? THREADS_MAX : (size_t)cores;
@@ -80,76 +90,30 @@ static void par_join(par *p, size_t first)
         run_share(&p->shares[i]);
 }
 
+typedef struct each {
+    void (*fn)(void *ctx, size_t i);
+    void *ctx;
+} each;
+
+static void each_range(void *ctx, size_t from, size_t to)
+{
+    each *x = ctx;
+
+    for (size_t i = from; i < to; i++)
+        x->fn(x->ctx, i);
+}
+
 void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
+    each x = {fn, ctx};
     par p;
 
     if (n == 0)
         return;
     /* The calling thread takes the first share. */
-    par_spawn(&p, n, fn, ctx, 1);
+    par_spawn(&p, n, each_range, &x, 1);
     run_share(&p.shares[0]);
     par_join(&p, 1);
-}
-
-static void verify_one(void *ctx, size_t i)
-{
-    struct ct_vcache_entry *x = &((struct ct_vcache *)ctx)->v[i];
-
-    x->ok = pr_return_verify_enrolled(x->bytes, x->r, x->pk) == 0;
-}
-
-static void cache_free(struct ct_vcache *c);
-
-void ct_vcache_clear(ct_db *db)
-{
-    cache_free(db->vcache);
-    db->vcache = NULL;
-}
-
-static int add(struct ct_vcache *c, const uint8_t *bytes, pr_return *r, const uint8_t *pk)
-{
-    struct ct_vcache_entry *x;
-
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        x = realloc(c->v, cap * sizeof *x);
-        if (x == NULL)
-            return -1;
-        c->v = x;
-        c->cap = cap;
-    }
-    x = &c->v[c->n++];
-    x->bytes = bytes;
-    x->signed_len = r->signed_len;
-    memcpy(x->signature, r->signature, PR_SIG_BYTES);
-    memcpy(x->pk, pk, PR_PK_BYTES);
-    x->r = r;
-    x->ok = 0;
-    return 0;
-}
-
-/* A batch being verified: its entries, the parsed returns the workers
- * read, and the worker threads. */
-struct ct_vjob {
-    struct ct_vcache *c;
-    pr_return *rs;
-    par p;
-};
-
-/* Joins j's threads, does the shares of any that did not start, and frees
- * everything but the cache, which is returned. */
-static struct ct_vcache *join(ct_vjob *j)
-{
-    struct ct_vcache *c = j->c;
-    size_t i;
-
-    par_join(&j->p, 0);
-    for (i = 0; c != NULL && i < c->n; i++)
-        c->v[i].r = NULL;
-    free(j->rs);
-    free(j);
-    return c;
 }
 
 static void cache_free(struct ct_vcache *c)
@@ -160,78 +124,119 @@ static void cache_free(struct ct_vcache *c)
     }
 }
 
-int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_err *e)
+void ct_vcache_clear(ct_db *db)
+{
+    cache_free(db->vcache);
+    db->vcache = NULL;
+}
+
+/* A batch being verified: its slots, the database to read keys from, and
+ * the worker threads. */
+struct ct_vjob {
+    struct ct_vcache *c;
+    char path[sizeof ((ct_db *)0)->path];
+    par p;
+};
+
+/* One worker's share: slots [from, to). Anything that fails (the
+ * connection, a statement, memory) leaves slots unfilled, which only means
+ * the decision verifies them itself. */
+static void fill_range(void *ctx, size_t from, size_t to)
 {
     static const char sql_keys[] = "SELECT pk FROM keys WHERE key_id = ?1 ORDER BY id";
     static const char sql_seen[] = "SELECT 1 FROM files WHERE hash = ?1";
-    ct_vjob *j = calloc(1, sizeof *j);
-    size_t i;
-    sqlite3_stmt *s = NULL, *seen = NULL;
+    ct_vjob *j = ctx;
+    sqlite3 *q = NULL;
+    sqlite3_stmt *keys = NULL, *seen = NULL;
+    pr_return *r = malloc(sizeof *r);
+    uint8_t hash[PR_HASH_BYTES];
+    char kid[PR_KEYID_HEX + 1];
     pr_diag d;
-    int rc = -1, step, reading = 0;
+    int reading = 0;
+
+    if (r == NULL || from == to ||
+        sqlite3_open_v2(j->path, &q, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(q, CT_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+        sqlite3_prepare_v2(q, sql_keys, -1, &keys, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q, sql_seen, -1, &seen, NULL) != SQLITE_OK)
+        goto out;
+    /* One read transaction for the share, not one per statement. */
+    reading = sqlite3_exec(q, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    for (size_t i = from; i < to; i++) {
+        struct ct_vcache_slot *x = &j->c->v[i];
+        int step;
+
+        if (x->len > PR_FILE_MAX)       /* oversize: left to the decision */
+            continue;
+        /* Byte-identical to a stored file: a duplicate, no signature work. */
+        pr_hash(hash, x->bytes, x->len);
+        sqlite3_reset(seen);
+        if (sqlite3_bind_blob(seen, 1, hash, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+            (step = sqlite3_step(seen)) == SQLITE_ROW || step != SQLITE_DONE)
+            continue;
+        if (pr_return_parse(x->bytes, x->len, r, &d) != 0)
+            continue;
+        ct_hex(kid, r->key_id, PR_KEYID_BYTES);
+        sqlite3_reset(keys);
+        if (sqlite3_bind_text(keys, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK)
+            continue;
+        x->n_keys = 0;
+        while ((step = sqlite3_step(keys)) == SQLITE_ROW && x->n_keys < KEYS_PER_ID) {
+            if (sqlite3_column_bytes(keys, 0) != PR_PK_BYTES)
+                continue;
+            memcpy(x->pk[x->n_keys], sqlite3_column_blob(keys, 0), PR_PK_BYTES);
+            x->ok[x->n_keys] = pr_return_verify_enrolled(x->bytes, r, x->pk[x->n_keys]) == 0;
+            x->n_keys++;
+        }
+        if (step != SQLITE_DONE)
+            continue;
+        x->signed_len = r->signed_len;
+        memcpy(x->signature, r->signature, PR_SIG_BYTES);
+        x->filled = 1;
+    }
+out:
+    sqlite3_finalize(keys);
+    sqlite3_finalize(seen);
+    if (reading)
+        (void)sqlite3_exec(q, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(q);
+    free(r);
+}
+
+/* Joins j's threads and frees everything but the cache, which is returned. */
+static struct ct_vcache *join(ct_vjob *j)
+{
+    struct ct_vcache *c = j->c;
+
+    par_join(&j->p, 0);
+    free(j);
+    return c;
+}
+
+int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_err *e)
+{
+    ct_vjob *j = calloc(1, sizeof *j);
 
     *out = NULL;
     if (j == NULL || (j->c = calloc(1, sizeof *j->c)) == NULL ||
-        (j->rs = malloc((n ? n : 1) * sizeof *j->rs)) == NULL) {
+        (j->c->v = calloc(n ? n : 1, sizeof *j->c->v)) == NULL) {
+        if (j != NULL)
+            cache_free(j->c);
+        free(j);
         ct_err_set(e, CT_EXIT_IO, "import", "out of memory");
-        goto out;
+        return -1;
     }
-    if (ct_db_cached(db, sql_keys, &s, e) != 0 || ct_db_cached(db, sql_seen, &seen, e) != 0)
-        goto out;
-    /* One read transaction for all the lookups, not one per statement (each
-     * costs WAL locks). */
-    if (sqlite3_get_autocommit(db->sql) && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
-        reading = 1;
-    for (i = 0; i < n; i++) {
-        char kid[PR_KEYID_HEX + 1];
-        uint8_t pk[PR_PK_BYTES];
-
-        if (ct_input_oversize(&in[i]))
-            continue;
-        /* Byte-identical to a stored file: a duplicate, no signature work. */
-        sqlite3_reset(seen);
-        if (ct_bind_blob(seen, 1, in[i].hash, PR_HASH_BYTES) != SQLITE_OK) {
-            ct_db_error(db, e, NULL);
-            goto out;
-        }
-        if ((step = sqlite3_step(seen)) == SQLITE_ROW)
-            continue;
-        if (step != SQLITE_DONE) {
-            ct_db_error(db, e, NULL);
-            goto out;
-        }
-        if (pr_return_parse(in[i].bytes, in[i].len, &j->rs[i], &d) != 0)
-            continue;
-        ct_hex(kid, j->rs[i].key_id, PR_KEYID_BYTES);
-        sqlite3_reset(s);
-        if (ct_bind_text(s, 1, kid) != SQLITE_OK) {
-            ct_db_error(db, e, NULL);
-            goto out;
-        }
-        while ((step = sqlite3_step(s)) == SQLITE_ROW)
-            if (ct_col_blob(s, 0, pk, PR_PK_BYTES) == 0 && add(j->c, in[i].bytes, &j->rs[i], pk) != 0) {
-                ct_err_set(e, CT_EXIT_IO, "import", "out of memory");
-                goto out;
-            }
-        if (step != SQLITE_DONE) {
-            ct_db_error(db, e, NULL);
-            goto out;
-        }
+    snprintf(j->path, sizeof j->path, "%s", db->path);
+    j->c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        j->c->v[i].bytes = in[i].bytes;
+        j->c->v[i].len = ct_input_oversize(&in[i]) ? (size_t)-1 : in[i].len;
     }
     /* Every share on a thread of its own, so the caller goes on (writing
      * the batch before). */
-    par_spawn(&j->p, j->c->n, verify_one, j->c, 0);
+    par_spawn(&j->p, n, fill_range, j, 0);
     *out = j;
-    j = NULL;
-    rc = 0;
-out:
-    ct_db_done(db, s);
-    ct_db_done(db, seen);
-    if (reading)
-        (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
-    if (j != NULL)
-        cache_free(join(j));
-    return rc;
+    return 0;
 }
 
 void ct_vcache_finish(ct_db *db, ct_vjob *j)
@@ -261,15 +266,21 @@ int ct_vcache_fill(ct_db *db, const ct_input *in, size_t n, ct_err *e)
 int ct_verify_return(ct_db *db, const uint8_t *bytes, const pr_return *r,
                      const uint8_t pk[PR_PK_BYTES])
 {
-    const struct ct_vcache *c = db->vcache;
+    struct ct_vcache *c = db->vcache;
 
-    for (size_t i = 0; c != NULL && i < c->n; i++) {
-        const struct ct_vcache_entry *x = &c->v[i];
+    /* Decisions come in input order: start where the last one matched. */
+    for (size_t k = 0; c != NULL && k < c->n; k++) {
+        size_t i = (c->next + k) % c->n;
+        const struct ct_vcache_slot *x = &c->v[i];
 
-        if (x->signed_len == r->signed_len &&
-            memcmp(x->signature, r->signature, PR_SIG_BYTES) == 0 &&
-            memcmp(x->pk, pk, PR_PK_BYTES) == 0 && memcmp(x->bytes, bytes, r->signed_len) == 0)
-            return x->ok ? 0 : -1;
+        if (!x->filled || x->signed_len != r->signed_len ||
+            memcmp(x->signature, r->signature, PR_SIG_BYTES) != 0 ||
+            memcmp(x->bytes, bytes, r->signed_len) != 0)
+            continue;
+        c->next = i + 1;
+        for (size_t m = 0; m < x->n_keys; m++)
+            if (memcmp(x->pk[m], pk, PR_PK_BYTES) == 0)
+                return x->ok[m] ? 0 : -1;
     }
     return pr_return_verify_enrolled(bytes, r, pk);
 }

@@ -5,10 +5,9 @@
  * key id, in parallel; the decision then asks ct_verify_return, which takes
  * the answer from here or computes it. The answer is always libsodium's
  * (crypto_sign_verify_detached through pr_return_verify_enrolled, the
- * acceptance rule of DESIGN 5) on exactly these
- * bytes and this key: an entry holds the signed bytes' address, length and
- * signature and is matched byte for byte, so a cache hit can never answer
- * for other bytes.
+ * acceptance rule of DESIGN 5) on exactly these bytes and this key: an
+ * entry holds the signed bytes' address, length, signature and key, and is
+ * matched byte for byte, so a cache hit can never answer for other bytes.
  */
 #ifndef CENTRAL_VCACHE_H
 #define CENTRAL_VCACHE_H
@@ -26,8 +25,8 @@
  * online cores, and keeps the answers in db until
  * ct_vcache_clear. in must stay alive and unchanged until then (entries
  * point into it). Inputs that do not parse are left to the decision. 0, or
- * -1 with e (a database error or out of memory; the cache is then empty,
- * which only costs time). */
+ * -1 with e (out of memory; the cache is then empty, which only costs
+ * time). */
 int ct_vcache_fill(ct_db *db, const ct_input *in, size_t n, ct_err *e);
 
 /* A batch being verified in the background (ct_vcache_start). */
@@ -36,11 +35,13 @@ typedef struct ct_vjob ct_vjob;
 /* Starts verifying, on worker threads (one per online core, at most 16),
  * the returns among in[0..n) that are not byte-identical to a stored file
  * (those are duplicates: no signature work), against the keys enrolled in
- * db with their key ids; returns at once with *job set. The parsing and key
- * lookups are done here, on the calling thread (the only one that uses
- * db). in must stay alive and unchanged until ct_vcache_finish or
- * ct_vcache_abandon. 0, or -1 with e (a database error or out of memory;
- * *job is then NULL, which only costs time: decisions verify one by one). */
+ * db with their key ids; returns at once with *job set. The workers parse
+ * and look keys up through read-only connections of their own to db's file
+ * (they see what is committed; db's own handle is not used). in must stay
+ * alive and unchanged until ct_vcache_finish or ct_vcache_abandon. 0, or -1
+ * with e (out of memory; *job is then NULL, which only costs time:
+ * decisions verify one by one, as they do for anything a worker could not
+ * read). */
 int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **job, ct_err *e);
 
 /* Waits for job and makes its answers db's cache, replacing any; frees
