@@ -24,13 +24,14 @@
 #include "evidence.h"
 #include "freeze.h"
 #include "import.h"
+#include "progress.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
 #include "report.h"
 #include "vcache.h"
 
 static const char audit_usage[] =
-    "usage: central audit --db DB [--checkpoints DIR] [--commission-pub PUB]\n"
+    "usage: central audit --db DB [--checkpoints DIR] [--commission-pub PUB] [--progress]\n"
     "       central audit --bundle DIR --commission-pub PUB [--checkpoints DIR]\n";
 static const char audit_help[] =
     "Replays the event log of DB from event 1 into a fresh database, re-deriving\n"
@@ -43,7 +44,9 @@ static const char audit_help[] =
     "--bundle DIR: checks a bundle written by `central export --bundle` with no\n"
     "database: replays its events over its files into a fresh database, compares\n"
     "every event, and checks its checkpoints (DIR/checkpoints, or --checkpoints),\n"
-    "receipts and signed tally with PUB (docs/BUNDLE.md).\n";
+    "receipts and signed tally with PUB (docs/BUNDLE.md).\n"
+    "On a terminal (or with --progress), standard error shows the replay's progress\n"
+    "(events replayed of all, per second, time left) and a summary.\n";
 
 /* One stored event, as read (the replay's input). */
 typedef struct aev {
@@ -1096,7 +1099,7 @@ int ct_cmd_audit(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {
         {"db", 1}, {"checkpoints", 1}, {"commission-pub", 1}, {"help", 0}, {"bundle", 1},
-        {NULL, 0}};
+        {"progress", 0}, {NULL, 0}};
     const char *dbpath = NULL, *cpdir = NULL, *pub = NULL, *bundle = NULL, *v;
     ct_audit_opts o;
     ct_args args;
@@ -1123,6 +1126,8 @@ int ct_cmd_audit(int argc, char **argv, FILE *out, FILE *err)
             pub = v;
         else if (opt == 4)
             bundle = v;
+        else if (opt == 5)
+            o.progress = 1;
         else {
             fputs(audit_usage, out);
             fputs(audit_help, out);
@@ -1196,6 +1201,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
 {
     const char *dbpath = o->stored, *cpdir = o->checkpoints, *pub = o->pub, *tmp, *shown;
     char snap[600];
+    ct_progress pg;
     audit a;
     ct_err e;
     ct_db raw;
@@ -1205,6 +1211,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
 
     memset(&a, 0, sizeof a);
     memset(&e, 0, sizeof e);
+    memset(&pg, 0, sizeof pg);
     a.out = out;
     a.events_only = o->events_only;
     a.null = fopen("/dev/null", "w");
@@ -1264,7 +1271,10 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
     } else {
         ct_db_set_durable(0);
         ct_redecide_set_auto(0);
+        ct_progress_begin(&pg, err, o->progress ? 1 : 0, "audit", "events replayed", a.n_ev);
         for (i = 1; i < a.n_ev; i++) {
+            /* Events before i are replayed (a group of enrolments moves i on). */
+            ct_progress_add(&pg, i - pg.done, NULL);
             if (strcmp(a.ev[i].kind, CT_EV_REDECIDE) == 0) {
                 replay_redecide(&a, &a.ev[i]);
                 continue;
@@ -1276,6 +1286,8 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
             replay(&a, &a.ev[i]);
         }
         close_replay(&a);
+        ct_progress_add(&pg, a.n_ev - pg.done, NULL);
+        ct_progress_end(&pg);
         ct_db_set_durable(1);
         ct_redecide_set_auto(1);
         ct_clock_set(NULL, NULL);

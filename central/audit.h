@@ -16,6 +16,9 @@ typedef struct ct_audit_opts {
      * keys, definitions: a bundle), so only the events table is compared
      * with the replay's, and no statuses. */
     int events_only;
+    /* 1: a progress line on err even when it is not a terminal
+     * (progress.h); 0: only on a terminal. */
+    int progress;
     /* Called after the replay and the comparisons, before the replay is
      * removed, with its path: more checks, each difference printed to out
      * as `difference: ...` and counted in *diffs. May be NULL. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "bundle.h"
@@ -14,6 +15,7 @@
 #include "db.h"
 #include "evidence.h"
 #include "import.h"
+#include "progress.h"
 #include "qr.h"
 #include "proto/codec.h"
 
@@ -22,7 +24,8 @@
 #endif
 
 static const char import_usage[] =
-    "usage: central import --db DB [--json] [--qr | --evidence] [--checkpoint-key KEY\n"
+    "usage: central import --db DB [--json] [--progress] [--qr | --evidence]\n"
+    "                      [--checkpoint-key KEY\n"
     "                      [--passphrase-fd N] --checkpoints DIR [--receipts RDIR]] PATH...\n"
     "       central import --db DB --bundle DIR --lower-pub PUB [--json] [checkpoint options]\n";
 static const char import_help[] =
@@ -34,6 +37,9 @@ static const char import_help[] =
     "file is accepted, flagged, corrected or a duplicate of such; 1 when anything\n"
     "was rejected, held, stale or in conflict, or a secret key was given; 3 when an\n"
     "input could not be read or the database not written.\n"
+    "On a terminal, standard error shows a progress line (inputs, per second,\n"
+    "verdicts, time left when known) and a summary at the end; --progress shows\n"
+    "them even when standard error is not a terminal (a line every 2 s).\n"
     "--qr: every PATH is a PNG or JPEG scan of a printed protocol; the one QR code\n"
     "in it is imported exactly as a file named PATH. No readable code: `unreadable\n"
     "PATH no-qr-code` (exit 3); codes of different returns: `refused PATH\n"
@@ -85,9 +91,9 @@ static const char main_help[] =
 
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
 {
-    static const ct_optspec specs[] = {{"db", 1}, {"json", 0}, {"help", 0}, {"qr", 0},
-                                         {"evidence", 0}, {"bundle", 1}, {"lower-pub", 1},
-                                         {NULL, 0}};
+    static const ct_optspec specs[] = {{"db", 1},        {"json", 0},      {"help", 0},
+                                         {"qr", 0},        {"evidence", 0},  {"bundle", 1},
+                                         {"lower-pub", 1}, {"progress", 0},  {NULL, 0}};
     const char *dbpath = NULL, *bundle = NULL, *lower = NULL, *v;
     const char **paths = NULL;
     size_t n = 0;
@@ -95,9 +101,12 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
     ct_db *db = NULL;
     ct_args a;
     ct_err e;
-    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, qr = 0, evidence = 0;
+    ct_progress pg;
+    uint64_t total = 0;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, qr = 0, evidence = 0, progress = 0;
 
     memset(&o, 0, sizeof o);
+    memset(&pg, 0, sizeof pg);
     memset(&e, 0, sizeof e);
     paths = calloc((size_t)argc + 1, sizeof *paths);
     if (paths == NULL) {
@@ -130,6 +139,8 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
             bundle = v;
         } else if (opt == 6) {
             lower = v;
+        } else if (opt == 7) {
+            progress = 1;
         } else {
             fputs(import_usage, out);
             fputs(import_help, out);
@@ -183,9 +194,22 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
         code = e.code;
         goto out;
     }
+    /* The total is known when every PATH is one file. */
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (strcmp(paths[i], "-") == 0 || (stat(paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))) {
+            total = 0;
+            break;
+        }
+        total++;
+    }
+    ct_progress_begin(&pg, err, progress ? 1 : 0, "import", qr ? "scans" : evidence ? "scans" : "inputs",
+                      total);
+    o.progress = &pg;
     code = qr         ? ct_qr_import_paths(db, paths, n, &o, out, err)
            : evidence ? ct_evidence_import_paths(db, paths, n, &o, out, err)
                       : ct_import_paths(db, paths, n, &o, out, err);
+    ct_progress_end(&pg);
 out:
     free(paths);
     ct_db_close(db);

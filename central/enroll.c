@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
@@ -15,13 +16,14 @@
 #include "events.h"
 #include "import.h"
 #include "input.h"
+#include "progress.h"
 #include "vcache.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
 
 static const char enroll_usage[] =
-    "usage: central enroll --db DB [--expect-key-id ID]... REQUEST...\n"
-    "       central enroll --db DB -\n";
+    "usage: central enroll --db DB [--progress] [--expect-key-id ID]... REQUEST...\n"
+    "       central enroll --db DB [--progress] -\n";
 static const char enroll_help[] =
     "Enrols station keys from their enrolment requests, all in one transaction.\n"
     "--expect-key-id, when given, is given once per request, in order: the key id\n"
@@ -29,7 +31,9 @@ static const char enroll_help[] =
     "`enrolled KEYID PRECINCTS`, `already-enrolled KEYID PRECINCTS` or\n"
     "`refused FILE: WHY` per request; exit 1 if any was refused.\n"
     "-: requests back to back on standard input (named -:1, -:2, ...), enrolled in\n"
-    "transactions of 1024 requests each, for bulk enrolment.\n";
+    "transactions of 1024 requests each, for bulk enrolment.\n"
+    "On a terminal (or with --progress), standard error shows a progress line and\n"
+    "a summary at the end.\n";
 
 typedef enum { EN_ENROLLED, EN_ALREADY, EN_REFUSED, EN_UNREADABLE } en_kind;
 
@@ -291,11 +295,13 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
                     *p = ',';
             fprintf(out, "%s %s %s\n", r->kind == EN_ENROLLED ? "enrolled" : "already-enrolled",
                     r->key_id, r->precincts);
+            ct_progress_item(io->progress, r->kind == EN_ENROLLED ? "enrolled" : "already-enrolled");
         } else {
             char why[sizeof r->why * 4];
             /* The reason may quote the request's bytes (a parser message). */
             ct_display(r->why, why, sizeof why);
             fprintf(out, "refused %s: %s\n", cm_escape(names[i], esc, sizeof esc), why);
+            ct_progress_item(io->progress, "refused");
             *code = ct_exit_max(*code, r->kind == EN_UNREADABLE ? CT_EXIT_IO : CT_EXIT_FAIL);
         }
     }
@@ -345,9 +351,13 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
     uint8_t **bufs = calloc(ENROL_BATCH, sizeof *bufs);
     size_t *lens = calloc(ENROL_BATCH, sizeof *lens);
     en_result *res = calloc(ENROL_BATCH, sizeof *res);
+    struct stat sb;
+    uint64_t size = 0;
     size_t n = 0, i;
     int rc = -1, k = 1;
 
+    if (fstat(fileno(stdin), &sb) == 0 && S_ISREG(sb.st_mode))
+        size = (uint64_t)sb.st_size;
     if (st == NULL || in == NULL || names == NULL || bufs == NULL || lens == NULL || res == NULL) {
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
@@ -369,6 +379,9 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
             n++;
         }
         if (n == ENROL_BATCH || (k == 0 && n > 0)) {
+            off_t at = ftello(stdin);
+            if (size > 0 && at > 0)
+                ct_progress_at(io->progress, (uint64_t)at, size);
             if (enrol_batch(db, n, names, bufs, lens, NULL, res, io, out, code, e) != 0)
                 goto out;
             for (i = 0; i < n; i++)
@@ -391,7 +404,8 @@ out:
 
 int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
 {
-    static const ct_optspec specs[] = {{"db", 1}, {"expect-key-id", 1}, {"help", 0}, {NULL, 0}};
+    static const ct_optspec specs[] = {{"db", 1},   {"expect-key-id", 1}, {"help", 0},
+                                         {"progress", 0}, {NULL, 0}};
     const char *dbpath = NULL, *v;
     const char **files = NULL;
     char (*expect)[PR_KEYID_HEX + 1] = NULL;
@@ -403,10 +417,12 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
     ct_args a;
     ct_err e;
     pr_diag d;
-    int opt, k, code = CT_EXIT_OK, stdin_seen = 0;
+    ct_progress pg;
+    int opt, k, code = CT_EXIT_OK, stdin_seen = 0, progress = 0;
 
     memset(&e, 0, sizeof e);
     memset(&io, 0, sizeof io);
+    memset(&pg, 0, sizeof pg);
     files = calloc((size_t)argc + 1, sizeof *files);
     expect = calloc((size_t)argc + 1, sizeof *expect);
     if (files == NULL || expect == NULL) {
@@ -431,6 +447,8 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
                 goto out;
             }
             nexpect++;
+        } else if (opt == 3) {
+            progress = 1;
         } else {
             fputs(enroll_usage, out);
             fputs(enroll_help, out);
@@ -458,6 +476,8 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
     /* First finish any re-decisions a killed run left undone. */
     if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0)
         goto fail;
+    ct_progress_begin(&pg, err, progress ? 1 : 0, "enroll", "requests", stdin_seen ? 0 : nfiles);
+    io.progress = &pg;
     if (stdin_seen) {
         if (enrol_stream(db, &io, out, &code, &e) != 0)
             goto fail;
@@ -488,9 +508,11 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
         goto fail;
     goto out;
 fail:
+    ct_progress_end(&pg);
     ct_err_print(&e, err);
     code = ct_exit_max(code, e.code ? e.code : CT_EXIT_IO);
 out:
+    ct_progress_end(&pg);
     if (bufs != NULL)
         for (i = 0; i < nfiles; i++)
             free(bufs[i]);

@@ -18,6 +18,7 @@
 #include "common/fileio.h"
 #include "jsonout.h"
 #include "proto/keys.h"
+#include "progress.h"
 #include "store.h"
 #include "vcache.h"
 #include "verdict.h"
@@ -127,6 +128,7 @@ void ct_print_item(FILE *out, const ct_import_opts *o, const char *name, const c
         word = "unreadable";
         break;
     }
+    ct_progress_item(o->progress, word);
     if (!o->json) {
         fprintf(out, "%s %s", word, esc);
         if (r->kind == CT_ITEM_DUPLICATE)
@@ -887,6 +889,8 @@ static int import_stdin(ct_db *db, const ct_import_opts *o, FILE *out, FILE *err
 {
     ct_stream *s = ct_stream_new(stdin);
     ct_input in;
+    struct stat sb;
+    uint64_t size = 0, items = 0;
     int k, rc = -1;
 
     memset(&in, 0, sizeof in);
@@ -894,12 +898,21 @@ static int import_stdin(ct_db *db, const ct_import_opts *o, FILE *out, FILE *err
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
     }
+    if (o->progress != NULL && fstat(fileno(stdin), &sb) == 0 && S_ISREG(sb.st_mode))
+        size = (uint64_t)sb.st_size;
     for (;;) {
         /* Nothing more has come yet: decide what has, rather than wait. */
         if (ct_stream_waits(s) && flush(db, o, out, code, e) != 0)
             goto out;
         if ((k = ct_stream_next(s, &in, e)) != 1)
             break;
+        /* Where the stream is, for the time left (every 256 items: ftello
+         * may cost a system call). */
+        if (size > 0 && ++items % 256 == 0) {
+            off_t at = ftello(stdin);
+            if (at > 0)
+                ct_progress_at(o->progress, (uint64_t)at, size);
+        }
         if (handle(db, &in, 0, o, out, err, code, e) != 0)
             goto out;
         ct_input_free(&in);

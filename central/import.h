@@ -37,6 +37,7 @@ typedef struct ct_item_result {
 
 typedef struct ct_import_opts {
     int json;                       /* JSON lines instead of text */
+    struct ct_progress *progress;   /* the progress line, or NULL (progress.h) */
 } ct_import_opts;
 
 /* Decides and stores one input in its own transaction (group 1 first:
