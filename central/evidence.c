@@ -312,7 +312,7 @@ int ct_evidence_of_file(ct_db *db, int64_t file, int64_t as_of, ct_evidence_list
     int rc = -1, step;
 
     memset(out, 0, sizeof *out);
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, file) != SQLITE_OK || ct_bind_i64(s, 2, as_of) != SQLITE_OK) {
         ct_db_error(db, e, NULL);
@@ -333,7 +333,7 @@ int ct_evidence_of_file(ct_db *db, int64_t file, int64_t as_of, ct_evidence_list
     }
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 

@@ -142,10 +142,15 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
     build_ctx cx;
     pr_return *ret = NULL;
     size_t p, k, n = 0;
-    int rc = -1;
+    int rc = -1, reading = 0;
 
     memset(r, 0, sizeof *r);
     memset(&cx, 0, sizeof cx);
+    /* One read transaction: the head and every row are of one moment, even
+     * while another process imports (and one transaction costs one set of
+     * WAL locks, not one per statement). */
+    if (sqlite3_get_autocommit(db->sql) && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        reading = 1;
     if (ct_event_head(db, as_of, &r->seq, r->head, e) != 0)
         goto out;
     for (p = 0; p < def->n_precincts; p++)
@@ -181,6 +186,8 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
     }
     rc = 0;
 out:
+    if (reading)
+        (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
     free(ret);
     free(cx.first);
     if (rc != 0)

@@ -108,7 +108,7 @@ int ct_store_bytes(ct_db *db, int64_t file, ct_input *in, ct_err *e)
     int rc = -1;
 
     memset(in, 0, sizeof *in);
-    if (ct_db_prepare(db, sql, &s, e) != 0)
+    if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
     if (ct_bind_i64(s, 1, file) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
         ct_db_error(db, e, NULL);
@@ -139,7 +139,7 @@ int ct_store_bytes(ct_db *db, int64_t file, ct_input *in, ct_err *e)
 out:
     if (rc != 0)
         ct_input_free(in);
-    sqlite3_finalize(s);
+    ct_db_done(db, s);
     return rc;
 }
 
