@@ -73,8 +73,13 @@ typedef struct audit {
     int events_only;        /* a bundle (audit.h): compare the events table only */
     ct_db *rdb;             /* the replay, open across imports and re-decisions */
     size_t pre_until;       /* events before this index are in the vcache */
-    size_t n_pre;
-    ct_input pre[256];      /* their inputs, alive while the vcache points in */
+    size_t n_pre[2];
+    ct_input pre[2][256];   /* inputs of the run in the vcache (pre[cur]) and
+                             * of the next one (pre[!cur]), alive while the
+                             * vcache or the job points in */
+    int cur;
+    ct_vjob *job;           /* the next run's signatures, being verified */
+    size_t next_from, next_until; /* its events */
     int in_tx;              /* a write transaction on rdb holds the imports
                              * replayed since the last other event */
     sqlite3_stmt *q_head;   /* on peek: the replay's head (replay_clock) */
@@ -99,6 +104,7 @@ static sqlite3_stmt *kept(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
 
 static void differ(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void commit_imports(audit *a);
+static void free_run(audit *a, int k);
 
 static void differ(audit *a, const char *fmt, ...)
 {
@@ -433,46 +439,43 @@ static void close_replay(audit *a)
         ct_db_close(a->rdb);
         a->rdb = NULL;
     }
-    for (i = 0; i < a->n_pre; i++)
-        ct_input_free(&a->pre[i]);
-    a->n_pre = 0;
+    ct_vcache_abandon(a->job);
+    a->job = NULL;
+    for (i = 0; i < 2; i++)
+        free_run(a, (int)i);
     a->pre_until = 0;
 }
 
-/* Before replaying import event i: the signatures of the next run of
- * import events (up to 256, none past another kind of event, so the keys
- * cannot change meanwhile) are verified on every core at once, as `central
- * import` does for a batch (vcache.h). A failure only costs time. */
-static void verify_ahead(audit *a, size_t i)
+/* Forgets the inputs of run slot k. */
+static void free_run(audit *a, int k)
+{
+    for (size_t i = 0; i < a->n_pre[k]; i++)
+        ct_input_free(&a->pre[k][i]);
+    a->n_pre[k] = 0;
+}
+
+/* Reads the stored bytes of the run of import events from event i on (up to
+ * 256, none past another kind of event, so the keys cannot change
+ * meanwhile) into slot k. Returns the index of the event after the run. */
+static size_t load_run(audit *a, size_t i, int k)
 {
     static const char sql[] = "SELECT bytes, size FROM files WHERE hash = ?1";
     sqlite3_stmt *s = NULL;
-    ct_err e;
-    size_t k;
+    size_t j;
 
-    if (i < a->pre_until)
-        return;
-    for (k = 0; k < a->n_pre; k++)
-        ct_input_free(&a->pre[k]);
-    a->n_pre = 0;
-    memset(&e, 0, sizeof e);
-    if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
-        a->rdb = NULL;
-        return;
-    }
-    ct_vcache_clear(a->rdb);
+    free_run(a, k);
     if (sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK)
-        return;
-    for (k = i; k < a->n_ev && a->n_pre < sizeof a->pre / sizeof a->pre[0]; k++) {
-        ct_input *in = &a->pre[a->n_pre];
+        return i;
+    for (j = i; j < a->n_ev && a->n_pre[k] < sizeof a->pre[k] / sizeof a->pre[k][0]; j++) {
+        ct_input *in = &a->pre[k][a->n_pre[k]];
         int n;
 
-        if (strcmp(a->ev[k].kind, CT_EV_REDECIDE) == 0)
+        if (strcmp(a->ev[j].kind, CT_EV_REDECIDE) == 0)
             continue;
-        if (strcmp(a->ev[k].kind, CT_EV_IMPORT) != 0)
+        if (strcmp(a->ev[j].kind, CT_EV_IMPORT) != 0)
             break;
         sqlite3_reset(s);
-        if (sqlite3_bind_blob(s, 1, a->ev[k].subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        if (sqlite3_bind_blob(s, 1, a->ev[j].subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
             sqlite3_step(s) != SQLITE_ROW)
             continue;
         n = sqlite3_column_bytes(s, 0);
@@ -485,12 +488,51 @@ static void verify_ahead(audit *a, size_t i)
         in->bytes[n] = 0;
         in->len = (size_t)n;
         in->size = (uint64_t)sqlite3_column_int64(s, 1);
-        a->n_pre++;
+        a->n_pre[k]++;
     }
-    a->pre_until = k;
     sqlite3_finalize(s);
-    if (ct_vcache_fill(a->rdb, a->pre, a->n_pre, &e) != 0)
-        ct_vcache_clear(a->rdb);
+    return j;
+}
+
+/* Before replaying import event i: the signatures of the run of import
+ * events from i on are verified on every core (vcache.h), as `central
+ * import` does for a batch; and the next run's are started in the
+ * background when it follows at once, so they are checked while this run
+ * is replayed. A failure only costs time. */
+static void verify_ahead(audit *a, size_t i)
+{
+    ct_err e;
+
+    if (i < a->pre_until)
+        return;
+    memset(&e, 0, sizeof e);
+    if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
+        a->rdb = NULL;
+        return;
+    }
+    /* The cache points into the current run's inputs: forget it first. */
+    ct_vcache_clear(a->rdb);
+    free_run(a, a->cur);
+    if (a->job != NULL && a->next_from == i) {
+        /* Started one run ago: its inputs are in the other slot. */
+        a->cur = !a->cur;
+        ct_vcache_finish(a->rdb, a->job);
+        a->job = NULL;
+        a->pre_until = a->next_until;
+    } else {
+        ct_vcache_abandon(a->job);
+        a->job = NULL;
+        free_run(a, !a->cur);
+        a->pre_until = load_run(a, i, a->cur);
+        if (ct_vcache_fill(a->rdb, a->pre[a->cur], a->n_pre[a->cur], &e) != 0)
+            ct_vcache_clear(a->rdb);
+    }
+    if (a->pre_until < a->n_ev && strcmp(a->ev[a->pre_until].kind, CT_EV_IMPORT) == 0) {
+        a->next_from = a->pre_until;
+        a->next_until = load_run(a, a->next_from, !a->cur);
+        if (ct_vcache_start(a->rdb, a->pre[!a->cur], a->n_pre[!a->cur], &a->job, &e) != 0)
+            a->job = NULL;
+    }
 }
 
 /* An `evidence` event: the scan's stored bytes, found by the event's
