@@ -44,12 +44,18 @@ measure() { # measure LABEL N STDIN -- CMD...: prints one figure line
   local label=$1 n=$2 in=$3; shift 4
   local out
   out=$("$py" "$src/bench/rusage.py" --stdin "$in" -- "$@" 2>&1 >/dev/null | tail -1)
-  local secs rss rc
+  local secs rss rc cpu
   secs=$(awk '{print $2}' <<<"$out"); rss=$(awk '{print $4}' <<<"$out"); rc=$(awk '{print $6}' <<<"$out")
-  awk -v l="$label" -v n="$n" -v s="$secs" -v r="$rss" -v c="$rc" -v v="${VLIMIT:-0}" 'BEGIN {
+  cpu=$(awk '{print $8}' <<<"$out")
+  # Core time per item outside verification: CPU seconds (all threads) per
+  # item, less one verification on one core (VERIFY1 per second).
+  awk -v l="$label" -v n="$n" -v s="$secs" -v r="$rss" -v c="$rc" -v v="${VLIMIT:-0}" \
+      -v u="$cpu" -v v1="${VERIFY1:-0}" 'BEGIN {
     ps = (n > 0 && s > 0) ? n / s : 0
     line = sprintf("%-8s %9d items %9.3f s %10.0f /s peak %7.1f MiB exit %s", l, n, s, ps, r / 1024, c)
     if (v > 0 && n > 0) line = line sprintf("  %5.1f %% of verify limit", 100 * ps / v)
+    if (v1 > 0 && n > 0) line = line sprintf("  cpu %.1f s, %.0f us/item outside verification",
+                                             u, 1e6 * (u / n - 1 / v1))
     print line }'
 }
 
@@ -57,7 +63,8 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 echo "work folder: $work ($(df -h "$work" | awk 'NR==2 {print $1}'))"
 "$vlimit" --seconds 3 | tee "$work/verify-limit.txt"
 VLIMIT=$(awk 'NR==2 {print $8}' "$work/verify-limit.txt")
-export VLIMIT
+VERIFY1=$(awk 'NR==1 {print $8}' "$work/verify-limit.txt")
+export VLIMIT VERIFY1
 echo "verify limit: $VLIMIT verifications/s on all cores"
 for n in "${sizes[@]}"; do
   g=$work/g$n db=$work/c$n.db
@@ -68,11 +75,11 @@ for n in "${sizes[@]}"; do
   echo "== $n precincts, $items returns and faults (generated in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s)"
   measure init 0 /dev/null -- "$central" init --db "$db" --definition "$g/definition.json" \
     --commission-pub "$g/commission.pub"
-  VLIMIT=0 measure enroll "$n" "$g/requests.stream" -- "$central" enroll --db "$db" -
+  VLIMIT=0 VERIFY1=0 measure enroll "$n" "$g/requests.stream" -- "$central" enroll --db "$db" -
   measure import "$items" "$g/returns.stream" -- "$central" import --db "$db" -
   VLIMIT=0 measure tally 0 /dev/null -- "$central" tally --db "$db" --format json
   VLIMIT=0 measure status 0 /dev/null -- "$central" status --db "$db"
-  measure audit "$items" /dev/null -- "$central" audit --db "$db"
+  VERIFY1=0 measure audit "$items" /dev/null -- "$central" audit --db "$db"
   # The peer commits in batches of central's size (import.c, CT_BATCH_MAX).
   "$py" "$src/bench/peer.py" "$g/requests.stream" "$g/returns.stream" "$work/peer$n.db" \
     --batch 1024 |

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Runs one command and prints `seconds S peak_rss_kib K exit E` on stderr.
+"""Runs one command and prints `seconds S peak_rss_kib K exit E cpu C` on stderr
+(C: the child's user + system CPU seconds, all threads).
 
     rusage.py [--stdin FILE] [--stdout FILE] -- COMMAND...
 Peak RSS is the child's ru_maxrss (the only child this process waits for).
@@ -22,8 +23,10 @@ def main(argv):
     t0 = time.monotonic()
     rc = subprocess.call(argv[i + 1:], stdin=stdin, stdout=stdout or subprocess.DEVNULL)
     secs = time.monotonic() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print("seconds %.3f peak_rss_kib %d exit %d" % (secs, rss, rc), file=sys.stderr)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("seconds %.3f peak_rss_kib %d exit %d cpu %.3f" % (secs, ru.ru_maxrss, rc,
+                                                            ru.ru_utime + ru.ru_stime),
+          file=sys.stderr)
     return 0
 
 
