@@ -209,19 +209,6 @@ static json_t *notes_json(const cm_definition *def, const ct_note *notes, size_t
     return a;
 }
 
-/* Is area a in the subtree of area top (a itself included)? */
-static int under(const cm_definition *def, size_t a, size_t top)
-{
-    size_t steps;
-    int yes = 0;
-
-    for (steps = 0; !yes && a < def->n_areas && steps <= def->n_areas; steps++) {
-        yes = a == top;
-        a = def->areas[a].parent;
-    }
-    return yes;
-}
-
 static size_t root_area(const cm_definition *def)
 {
     size_t i, root = 0;
@@ -232,33 +219,29 @@ static size_t root_area(const cm_definition *def)
     return root;
 }
 
-/* Counts per status of the rows of precincts in area top's subtree. */
-static size_t area_counts(const cm_definition *def, const ct_report *r, const size_t *tab,
-                          size_t top, size_t *by)
+/* Where status finds rows by area (area_index_build). */
+typedef struct area_index {
+    size_t *tab;    /* tab[a * CT_ST_COUNT + s]: rows of status s in area a's subtree */
+    size_t *idx;    /* row indexes grouped by their area's position in order[] */
+    size_t *start;  /* rows of order[k] are idx[start[k] .. start[k + 1]) */
+} area_index;
+
+/* Counts per status of the rows of precincts in area top's subtree, into
+ * by; returns their sum. */
+static size_t area_counts(const area_index *ax, size_t top, size_t *by)
 {
     size_t i, expected = 0;
 
-    if (tab != NULL) {
-        memcpy(by, tab + top * CT_ST_COUNT, CT_ST_COUNT * sizeof *by);
-        for (i = 0; i < CT_ST_COUNT; i++)
-            expected += by[i];
-        return expected;
-    }
-    memset(by, 0, CT_ST_COUNT * sizeof *by);
-    for (i = 0; i < r->n; i++) {
-        if (under(def, def->precincts[r->rows[i].precinct].area, top)) {
-            by[r->rows[i].status]++;
-            expected++;
-        }
-    }
+    memcpy(by, ax->tab + top * CT_ST_COUNT, CT_ST_COUNT * sizeof *by);
+    for (i = 0; i < CT_ST_COUNT; i++)
+        expected += by[i];
     return expected;
 }
 
 /* Counts per area (its whole subtree) and status in one pass over the rows,
  * each row added to its area and every area above: tab[a * CT_ST_COUNT +
- * s], malloc'd; NULL when out of memory (area_counts then scans). Issue 8:
- * scanning every row for every area took minutes at 95,000 precincts in
- * 2,900 areas. */
+ * s], malloc'd; NULL when out of memory. Issue 8: scanning every row for
+ * every area took minutes at 95,000 precincts in 2,900 areas. */
 static size_t *area_table(const cm_definition *def, const ct_report *r)
 {
     size_t *tab = calloc(def->n_areas * CT_ST_COUNT + 1, sizeof *tab);
@@ -277,31 +260,28 @@ static size_t *area_table(const cm_definition *def, const ct_report *r)
 static int rows_by_area(const cm_definition *def, const ct_report *r, const size_t *order,
                         size_t n_order, size_t **idx, size_t **start)
 {
-    size_t *pos = malloc((def->n_areas + 1) * sizeof *pos), i, k, p;
+    size_t *pos = malloc((def->n_areas + 1) * sizeof *pos);
+    size_t *next = malloc((n_order + 1) * sizeof *next), i, k, p;
     int rc = -1;
 
     *idx = malloc((r->n + 1) * sizeof **idx);
     *start = calloc(n_order + 2, sizeof **start);
-    if (pos == NULL || *idx == NULL || *start == NULL)
+    if (pos == NULL || next == NULL || *idx == NULL || *start == NULL)
         goto out;
     for (i = 0; i < def->n_areas; i++)
         pos[i] = (size_t)-1;
     for (k = 0; k < n_order; k++)
         pos[order[k]] = k;
+    /* A counting sort: how many rows each area has, then each row in place. */
     for (i = 0; i < r->n; i++)
         if ((p = pos[def->precincts[r->rows[i].precinct].area]) != (size_t)-1)
             (*start)[p + 1]++;
     for (k = 0; k < n_order; k++)
         (*start)[k + 1] += (*start)[k];
-    {
-        size_t *fill = calloc(n_order + 1, sizeof *fill);
-        if (fill == NULL)
-            goto out;
-        for (i = 0; i < r->n; i++)
-            if ((p = pos[def->precincts[r->rows[i].precinct].area]) != (size_t)-1)
-                (*idx)[(*start)[p] + fill[p]++] = i;
-        free(fill);
-    }
+    memcpy(next, *start, n_order * sizeof *next);
+    for (i = 0; i < r->n; i++)
+        if ((p = pos[def->precincts[r->rows[i].precinct].area]) != (size_t)-1)
+            (*idx)[next[p]++] = i;
     rc = 0;
 out:
     if (rc != 0) {
@@ -310,7 +290,28 @@ out:
         *idx = *start = NULL;
     }
     free(pos);
+    free(next);
     return rc;
+}
+
+static void area_index_free(area_index *ax)
+{
+    free(ax->tab);
+    free(ax->idx);
+    free(ax->start);
+}
+
+/* Both tables for the areas of order[0..n_order). 0, or -1 out of memory. */
+static int area_index_build(const cm_definition *def, const ct_report *r, const size_t *order,
+                            size_t n_order, area_index *ax)
+{
+    memset(ax, 0, sizeof *ax);
+    if ((ax->tab = area_table(def, r)) == NULL ||
+        rows_by_area(def, r, order, n_order, &ax->idx, &ax->start) != 0) {
+        area_index_free(ax);
+        return -1;
+    }
+    return 0;
 }
 
 /* Rows grouped by area, in the tree's depth-first order (DESIGN 7: each
@@ -319,10 +320,11 @@ out:
  * revoked as compromised after it came (key-compromised). */
 static void print_text(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
                        const ct_note *notes, size_t n_notes, const size_t *order,
-                       const size_t *depth, size_t n_order, const status_evidence *ev)
+                       const size_t *depth, size_t n_order, const area_index *ax,
+                       const status_evidence *ev)
 {
     size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), wa, i, c, s, k;
-    size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, all = 0, *tab, *idx, *start;
+    size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, all = 0;
     char hex[PR_HASH_HEX + 1], rev[32], label[PR_ID_MAX + 2 * 64 + 1], name[PR_NAME_MAX * 4 + 1];
 
     memset(total, 0, sizeof total);
@@ -343,21 +345,11 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
     fputs("  ", out);
     ct_pad(out, "status", ws);
     fputs("  revision  return\n", out);
-    if (rows_by_area(def, r, order, n_order, &idx, &start) != 0) {
-        idx = NULL;
-        start = NULL;
-    }
-    tab = area_table(def, r);
     for (k = 0; k < n_order; k++) {
-        size_t j, j0 = start != NULL ? start[k] : 0, j1 = start != NULL ? start[k + 1] : r->n;
         ct_display(def->areas[order[k]].name, name, sizeof name);
         fprintf(out, "area %s (%s)\n", def->areas[order[k]].id, name);
-        for (j = j0; j < j1; j++) {
-            const ct_pc_row *row;
-            i = idx != NULL ? idx[j] : j;
-            row = &r->rows[i];
-            if (def->precincts[row->precinct].area != order[k])
-                continue;
+        for (size_t j = ax->start[k]; j < ax->start[k + 1]; j++) {
+            const ct_pc_row *row = &r->rows[i = ax->idx[j]];
             fputs("  ", out);
             ct_pad(out, def->precincts[row->precinct].id, wp);
             fputs("  ", out);
@@ -415,12 +407,9 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
     for (k = 0; k < n_order; k++) {
         snprintf(label, sizeof label, "%*s%s", (int)(2 * (depth[k] < 64 ? depth[k] : 64)), "",
                  def->areas[order[k]].id);
-        expected = area_counts(def, r, tab, order[k], by);
+        expected = area_counts(ax, order[k], by);
         print_counts_row(out, label, wa, expected, by);
     }
-    free(tab);
-    free(idx);
-    free(start);
     print_notes_text(out, def, notes, n_notes);
     print_evidence_text(out, def, r, ev, wp, wc);
     ct_hex(hex, r->head, PR_HASH_BYTES);
@@ -440,12 +429,13 @@ static json_t *counts_json(size_t expected, const size_t *by)
 
 static void print_json(FILE *out, const cm_definition *def, const ct_report *r, const int *flags,
                        const ct_note *notes, size_t n_notes, const size_t *order,
-                       const size_t *depth, size_t n_order, const status_evidence *ev)
+                       const size_t *depth, size_t n_order, const area_index *ax,
+                       const status_evidence *ev)
 {
     json_t *root = json_object(), *rows = json_array(), *contests = json_array(),
            *areas = json_array(), *o;
     size_t k;
-    size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, i, c, *tab;
+    size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, i, c;
     char hex[PR_HASH_HEX + 1];
 
     memset(total, 0, sizeof total);
@@ -500,17 +490,15 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
         json_array_append_new(contests, o);
     }
     /* Sub-totals per area, each with its whole subtree, in tree order. */
-    tab = area_table(def, r);
     for (k = 0; k < n_order; k++) {
         size_t pa = def->areas[order[k]].parent;
-        expected = area_counts(def, r, tab, order[k], by);
+        expected = area_counts(ax, order[k], by);
         o = counts_json(expected, by);
         json_object_set_new(o, "area", json_string(def->areas[order[k]].id));
         json_object_set_new(o, "parent", pa < def->n_areas ? json_string(def->areas[pa].id) : json_null());
         json_object_set_new(o, "depth", json_integer((json_int_t)depth[k]));
         json_array_append_new(areas, o);
     }
-    free(tab);
     json_object_set_new(root, "precincts", rows);
     json_object_set_new(root, "contests", contests);
     json_object_set_new(root, "areas", areas);
@@ -542,8 +530,10 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
     size_t *order = NULL, *depth = NULL;
     size_t i, n_notes = 0, n_order = 0;
     status_evidence ev;
+    area_index ax;
 
     memset(&ev, 0, sizeof ev);
+    memset(&ax, 0, sizeof ax);
     memset(&r, 0, sizeof r);
     memset(&e, 0, sizeof e);
     ct_args_init(&a, argc, argv, 1);
@@ -618,10 +608,16 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
         goto out;
     }
     ct_area_order(db->def, root_area(db->def), order, depth, &n_order);
+    if (area_index_build(db->def, &r, order, n_order, &ax) != 0) {
+        ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
+        ct_err_print(&e, err);
+        code = e.code;
+        goto out;
+    }
     if (json)
-        print_json(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ev);
+        print_json(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ax, &ev);
     else
-        print_text(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ev);
+        print_text(out, db->def, &r, flags, notes, n_notes, order, depth, n_order, &ax, &ev);
     /* Issue 5: which contests are certified, and at which event. */
     if (!json && ct_certifications_print(db, r.seq, NULL, out, &e) != 0) {
         ct_err_print(&e, err);
@@ -635,6 +631,7 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
             if (r.rows[i].status != CT_ST_IN_TALLY && r.rows[i].status != CT_ST_EXCUSED)
                 code = CT_EXIT_FAIL;
 out:
+    area_index_free(&ax);
     status_evidence_free(&ev);
     free(flags);
     free(order);
