@@ -488,6 +488,8 @@ static size_t load_run(audit *a, size_t i, int k)
         in->bytes[n] = 0;
         in->len = (size_t)n;
         in->size = (uint64_t)sqlite3_column_int64(s, 1);
+        /* What the event names (the replay checks the bytes hash to it). */
+        memcpy(in->hash, a->ev[j].subject, PR_HASH_BYTES);
         a->n_pre[k]++;
     }
     sqlite3_finalize(s);
@@ -1313,7 +1315,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
     } else {
         ct_db_set_durable(0);
         ct_redecide_set_auto(0);
-        ct_progress_begin(&pg, err, o->progress ? 1 : 0, "audit", "events replayed", a.n_ev);
+        ct_progress_begin(&pg, err, o->progress, "audit", "events replayed", a.n_ev);
         for (i = 1; i < a.n_ev; i++) {
             /* Events before i are replayed (a group of enrolments moves i on). */
             ct_progress_add(&pg, i - pg.done, NULL);

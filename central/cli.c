@@ -203,8 +203,7 @@ int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err)
         }
         total++;
     }
-    ct_progress_begin(&pg, err, progress ? 1 : 0, "import", qr ? "scans" : evidence ? "scans" : "inputs",
-                      total);
+    ct_progress_begin(&pg, err, progress, "import", qr || evidence ? "scans" : "inputs", total);
     o.progress = &pg;
     code = qr         ? ct_qr_import_paths(db, paths, n, &o, out, err)
            : evidence ? ct_evidence_import_paths(db, paths, n, &o, out, err)

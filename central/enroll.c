@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
@@ -351,13 +350,9 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
     uint8_t **bufs = calloc(ENROL_BATCH, sizeof *bufs);
     size_t *lens = calloc(ENROL_BATCH, sizeof *lens);
     en_result *res = calloc(ENROL_BATCH, sizeof *res);
-    struct stat sb;
-    uint64_t size = 0;
     size_t n = 0, i;
     int rc = -1, k = 1;
 
-    if (fstat(fileno(stdin), &sb) == 0 && S_ISREG(sb.st_mode))
-        size = (uint64_t)sb.st_size;
     if (st == NULL || in == NULL || names == NULL || bufs == NULL || lens == NULL || res == NULL) {
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
@@ -379,9 +374,7 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
             n++;
         }
         if (n == ENROL_BATCH || (k == 0 && n > 0)) {
-            off_t at = ftello(stdin);
-            if (size > 0 && at > 0)
-                ct_progress_at(io->progress, (uint64_t)at, size);
+            ct_progress_input(io->progress, stdin);
             if (enrol_batch(db, n, names, bufs, lens, NULL, res, io, out, code, e) != 0)
                 goto out;
             for (i = 0; i < n; i++)
@@ -476,7 +469,7 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
     /* First finish any re-decisions a killed run left undone. */
     if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_pending(db, &io, out, &e) != 0)
         goto fail;
-    ct_progress_begin(&pg, err, progress ? 1 : 0, "enroll", "requests", stdin_seen ? 0 : nfiles);
+    ct_progress_begin(&pg, err, progress, "enroll", "requests", stdin_seen ? 0 : nfiles);
     io.progress = &pg;
     if (stdin_seen) {
         if (enrol_stream(db, &io, out, &code, &e) != 0)

@@ -80,24 +80,14 @@ int ct_import_item_in_tx(ct_db *db, const ct_input *in, ct_item_result *res, ct_
 
 int ct_import_item(ct_db *db, const ct_input *in, ct_item_result *res, ct_err *e)
 {
-    pr_return *r = malloc(sizeof *r);
-    int rc = -1;
-
     memset(res, 0, sizeof *res);
-    if (r == NULL) {
-        ct_err_set(e, CT_EXIT_IO, in->name, "out of memory");
-        goto out;
-    }
     if (ct_db_begin(db, e) != 0)
-        goto out;
-    if (import_in_tx(db, in, r, res, e) != 0 || ct_db_commit(db, e) != 0) {
+        return -1;
+    if (ct_import_item_in_tx(db, in, res, e) != 0 || ct_db_commit(db, e) != 0) {
         ct_db_rollback(db);
-        goto out;
+        return -1;
     }
-    rc = 0;
-out:
-    free(r);
-    return rc;
+    return 0;
 }
 
 void ct_print_item(FILE *out, const ct_import_opts *o, const char *name, const ct_item_result *r)
@@ -688,9 +678,7 @@ out:
  * input) first flushes the batch. Then the batch's files are re-decided
  * upon (corrections waiting for them), as after a single import.
  */
-#ifndef CT_BATCH_MAX
 #define CT_BATCH_MAX 1024
-#endif
 
 /*
  * Two batches at a time (issue 8): when one is full its signatures are
@@ -769,6 +757,13 @@ out:
     return rc;
 }
 
+/* Drops both batches (after a failure, or once written). */
+static void batches_clear(void)
+{
+    batch_clear(&B[0]);
+    batch_clear(&B[1]);
+}
+
 /* Writes what is pending, the older batch first. 0, or -1 with e (then
  * nothing more is pending either: what was not written is dropped, as
  * after a failed batch). */
@@ -778,8 +773,7 @@ static int flush(ct_db *db, const ct_import_opts *o, FILE *out, int *code, ct_er
 
     if (rc == 0)
         rc = batch_write(db, &B[cur], o, out, code, e);
-    batch_clear(&B[0]);
-    batch_clear(&B[1]);
+    batches_clear();
     return rc;
 }
 
@@ -811,8 +805,7 @@ static int enqueue(ct_db *db, ct_input *in, const ct_import_opts *o, FILE *out, 
     batch_start(db, b);
     cur = 1 - cur;
     if (batch_write(db, &B[cur], o, out, code, e) != 0) {
-        batch_clear(&B[0]);
-        batch_clear(&B[1]);
+        batches_clear();
         return -1;
     }
     return 0;
@@ -889,8 +882,7 @@ static int import_stdin(ct_db *db, const ct_import_opts *o, FILE *out, FILE *err
 {
     ct_stream *s = ct_stream_new(stdin);
     ct_input in;
-    struct stat sb;
-    uint64_t size = 0, items = 0;
+    uint64_t items = 0;
     int k, rc = -1;
 
     memset(&in, 0, sizeof in);
@@ -898,21 +890,15 @@ static int import_stdin(ct_db *db, const ct_import_opts *o, FILE *out, FILE *err
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
     }
-    if (o->progress != NULL && fstat(fileno(stdin), &sb) == 0 && S_ISREG(sb.st_mode))
-        size = (uint64_t)sb.st_size;
     for (;;) {
         /* Nothing more has come yet: decide what has, rather than wait. */
         if (ct_stream_waits(s) && flush(db, o, out, code, e) != 0)
             goto out;
         if ((k = ct_stream_next(s, &in, e)) != 1)
             break;
-        /* Where the stream is, for the time left (every 256 items: ftello
-         * may cost a system call). */
-        if (size > 0 && ++items % 256 == 0) {
-            off_t at = ftello(stdin);
-            if (at > 0)
-                ct_progress_at(o->progress, (uint64_t)at, size);
-        }
+        /* Where the stream is, for the time left. */
+        if (++items % 256 == 0)
+            ct_progress_input(o->progress, stdin);
         if (handle(db, &in, 0, o, out, err, code, e) != 0)
             goto out;
         ct_input_free(&in);

@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,19 +22,23 @@ void ct_progress_begin(ct_progress *p, FILE *f, int force, const char *what, con
     memset(p, 0, sizeof *p);
     p->f = f;
     p->tty = f != NULL && isatty(fileno(f));
-    p->on = f != NULL && (force > 0 || (force == 0 && p->tty));
+    p->on = f != NULL && (force || p->tty);
     snprintf(p->what, sizeof p->what, "%s", what);
     snprintf(p->unit, sizeof p->unit, "%s", unit);
     p->total = total;
     p->t0 = p->last = now();
 }
 
-void ct_progress_at(ct_progress *p, uint64_t at, uint64_t at_total)
+void ct_progress_input(ct_progress *p, FILE *f)
 {
-    if (p != NULL) {
-        p->at = at;
-        p->at_total = at_total;
-    }
+    struct stat sb;
+    off_t at;
+
+    if (p == NULL || !p->on || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (at = ftello(f)) <= 0)
+        return;
+    p->at = (uint64_t)at;
+    p->at_total = (uint64_t)sb.st_size;
 }
 
 /* The counts, "accepted 9,973 held 15 ...", into out. */

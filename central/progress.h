@@ -32,15 +32,17 @@ typedef struct ct_progress {
     uint64_t unchecked;             /* items since the clock was last read */
 } ct_progress;
 
-/* Starts p for work named what counting unit. force: 1 always on (lines
- * end with LF when f is not a terminal, one every 2 s), 0 on only when f
- * is a terminal, -1 off. total: the number of items when known, else 0. */
+/* Starts p for work named what counting unit. force non-zero: always on
+ * (lines end with LF when f is not a terminal, one every 2 s); 0: on only
+ * when f is a terminal. total: the number of items when known, else 0. */
 void ct_progress_begin(ct_progress *p, FILE *f, int force, const char *what, const char *unit,
                        uint64_t total);
 
-/* Sets the input position and its size (bytes), which give the time left
- * when the item total is unknown (a stream read from a file). */
-void ct_progress_at(ct_progress *p, uint64_t at, uint64_t at_total);
+/* Takes the position in f and f's size, which give the time left when the
+ * item total is unknown: a stream read from a regular file (a pipe gives
+ * none). Costs system calls: call it every few hundred items. No-op when p
+ * is off. */
+void ct_progress_input(ct_progress *p, FILE *f);
 
 /* One item done, with outcome kind (a verdict word; NULL: none counted).
  * Redraws when a quarter second has passed (2 s without a terminal). */
