@@ -23,8 +23,10 @@ struct ct_vcache {
     size_t next;                        /* where the next lookup starts */
     struct ct_vcache_slot {
         const uint8_t *bytes;           /* the input's bytes (borrowed; matched
-                                         * by content, never by address) */
+                                         * by content, never by address); NULL
+                                         * when oversize: left to the decision */
         size_t len;
+        uint8_t hash[PR_HASH_BYTES];    /* the input's (ct_input.hash) */
         int filled;                     /* parsed, its keys looked up and verified */
         size_t signed_len;
         uint8_t signature[PR_SIG_BYTES];
@@ -149,7 +151,6 @@ static void fill_range(void *ctx, size_t from, size_t to)
     sqlite3 *q = NULL;
     sqlite3_stmt *keys = NULL, *seen = NULL;
     pr_return *r = malloc(sizeof *r);
-    uint8_t hash[PR_HASH_BYTES];
     char kid[PR_KEYID_HEX + 1];
     pr_diag d;
     int reading = 0;
@@ -166,12 +167,11 @@ static void fill_range(void *ctx, size_t from, size_t to)
         struct ct_vcache_slot *x = &j->c->v[i];
         int step;
 
-        if (x->len > PR_FILE_MAX)       /* oversize: left to the decision */
+        if (x->bytes == NULL)
             continue;
         /* Byte-identical to a stored file: a duplicate, no signature work. */
-        pr_hash(hash, x->bytes, x->len);
         sqlite3_reset(seen);
-        if (sqlite3_bind_blob(seen, 1, hash, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        if (sqlite3_bind_blob(seen, 1, x->hash, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
             (step = sqlite3_step(seen)) == SQLITE_ROW || step != SQLITE_DONE)
             continue;
         if (pr_return_parse(x->bytes, x->len, r, &d) != 0)
@@ -229,8 +229,9 @@ int ct_vcache_start(ct_db *db, const ct_input *in, size_t n, ct_vjob **out, ct_e
     snprintf(j->path, sizeof j->path, "%s", db->path);
     j->c->n = n;
     for (size_t i = 0; i < n; i++) {
-        j->c->v[i].bytes = in[i].bytes;
-        j->c->v[i].len = ct_input_oversize(&in[i]) ? (size_t)-1 : in[i].len;
+        j->c->v[i].bytes = ct_input_oversize(&in[i]) ? NULL : in[i].bytes;
+        j->c->v[i].len = in[i].len;
+        memcpy(j->c->v[i].hash, in[i].hash, PR_HASH_BYTES);
     }
     /* Every share on a thread of its own, so the caller goes on (writing
      * the batch before). */

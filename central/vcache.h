@@ -34,7 +34,8 @@ typedef struct ct_vjob ct_vjob;
 
 /* Starts verifying, on worker threads (one per online core, at most 16),
  * the returns among in[0..n) that are not byte-identical to a stored file
- * (those are duplicates: no signature work), against the keys enrolled in
+ * (found by in[i].hash, which must be set: duplicates cost no signature
+ * work), against the keys enrolled in
  * db with their key ids; returns at once with *job set. The workers parse
  * and look keys up through read-only connections of their own to db's file
  * (they see what is committed; db's own handle is not used). in must stay
