@@ -23,19 +23,20 @@ for d in a b; do
     "$CENTRAL" init --db $d.db --definition "$V/definition.json" --commission-pub "$V/commission.pub" >/dev/null
 done
 
-"$CENTRAL" enroll --db a.db - <requests.stream >enroll-a.out 2>enroll-a.err
-"$CENTRAL" enroll --db b.db --progress - <requests.stream >enroll-b.out 2>enroll-b.err
-check "enroll: the same standard output with --progress" "cmp -s enroll-a.out enroll-b.out"
-check "enroll: no progress line when not asked and not a terminal" "! grep -q '^enroll:' enroll-a.err"
-check "enroll --progress: a summary with the counts printed" \
-    "grep -Eq '^enroll: 3 requests in [0-9.]+ s, [0-9]+/s \\(enrolled 3\\)\$' enroll-b.err"
-
-"$CENTRAL" import --db a.db - <returns.stream >import-a.out 2>import-a.err
-"$CENTRAL" import --db b.db --progress - <returns.stream >import-b.out 2>import-b.err
-check "import: the same standard output with --progress" "cmp -s import-a.out import-b.out"
-check "import: no progress line when not asked and not a terminal" "! grep -q '^import:' import-a.err"
-check "import --progress: the summary counts what was printed" \
-    "grep -Eq '^import: 5 inputs in [0-9.]+ s, [0-9]+/s \\(accepted 3, rejected 1, duplicate 1\\)\$' import-b.err"
+# twice CMD STDIN SUMMARY: CMD into a.db without --progress and into b.db
+# with it; the same standard output, no progress line without it, and the
+# summary line SUMMARY (an extended regex) with it.
+twice() {
+    local cmd=$1 in=$2 summary=$3
+    "$CENTRAL" "$cmd" --db a.db - <"$in" >"$cmd-a.out" 2>"$cmd-a.err"
+    "$CENTRAL" "$cmd" --db b.db --progress - <"$in" >"$cmd-b.out" 2>"$cmd-b.err"
+    check "$cmd: the same standard output with --progress" "cmp -s $cmd-a.out $cmd-b.out"
+    check "$cmd: no progress line when not asked and not a terminal" "! grep -q '^$cmd:' $cmd-a.err"
+    check "$cmd --progress: the summary counts what was printed" "grep -Eq '$summary' $cmd-b.err"
+}
+twice enroll requests.stream '^enroll: 3 requests in [0-9.]+ s, [0-9]+/s \(enrolled 3\)$'
+twice import returns.stream \
+    '^import: 5 inputs in [0-9.]+ s, [0-9]+/s \(accepted 3, rejected 1, duplicate 1\)$'
 check "import: the verdicts themselves" \
     "[ \"\$(cut -d' ' -f1 import-a.out | sort | uniq -c | tr -s ' ' | tr '\\n' ,)\" = ' 3 accepted, 1 duplicate, 1 rejected,' ]"
 
