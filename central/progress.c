@@ -41,24 +41,26 @@ void ct_progress_input(ct_progress *p, FILE *f)
     p->at_total = (uint64_t)sb.st_size;
 }
 
-/* The counts, "accepted 9,973 held 15 ...", into out. */
+/* The counts, " (accepted 9973, held 15, ...)", into out; "" when none. */
 static void counts(const ct_progress *p, char *out, size_t len)
 {
     size_t used = 0;
 
     out[0] = '\0';
     for (size_t i = 0; i < p->n_kinds && used < len; i++) {
-        int k = snprintf(out + used, len - used, "%s%s %llu", i ? ", " : "", p->kinds[i],
+        int k = snprintf(out + used, len - used, "%s%s %llu", i ? ", " : " (", p->kinds[i],
                          (unsigned long long)p->count[i]);
         if (k < 0)
             break;
         used += (size_t)k;
     }
+    if (out[0] != '\0' && used < len)
+        snprintf(out + used, len - used, ")");
 }
 
 static void draw(ct_progress *p, double t)
 {
-    char c[512], left[64] = "";
+    char c[512], of[48] = "", left[64] = "";
     double secs = t - p->t0, rate = secs > 0 ? (double)p->done / secs : 0, rest = -1;
 
     if (p->total > 0 && rate > 0 && p->done <= p->total)
@@ -69,16 +71,11 @@ static void draw(ct_progress *p, double t)
         unsigned long r = (unsigned long)(rest + 0.5);
         snprintf(left, sizeof left, ", %lu:%02lu:%02lu left", r / 3600, r / 60 % 60, r % 60);
     }
-    counts(p, c, sizeof c);
     if (p->total > 0)
-        fprintf(p->f, "%s%s: %llu of %llu %s, %.0f/s%s%s%s%s", p->tty ? "\r" : "", p->what,
-                (unsigned long long)p->done, (unsigned long long)p->total, p->unit, rate, left,
-                c[0] ? " (" : "", c, c[0] ? ")" : "");
-    else
-        fprintf(p->f, "%s%s: %llu %s, %.0f/s%s%s%s%s", p->tty ? "\r" : "", p->what,
-                (unsigned long long)p->done, p->unit, rate, left, c[0] ? " (" : "", c,
-                c[0] ? ")" : "");
-    fputs(p->tty ? "\033[K" : "\n", p->f);
+        snprintf(of, sizeof of, " of %llu", (unsigned long long)p->total);
+    counts(p, c, sizeof c);
+    fprintf(p->f, "%s%s: %llu%s %s, %.0f/s%s%s%s", p->tty ? "\r" : "", p->what,
+            (unsigned long long)p->done, of, p->unit, rate, left, c, p->tty ? "\033[K" : "\n");
     fflush(p->f);
     p->drawn = p->tty;
     p->last = t;
@@ -124,9 +121,8 @@ void ct_progress_end(ct_progress *p)
         return;
     secs = now() - p->t0;
     counts(p, c, sizeof c);
-    fprintf(p->f, "%s%s: %llu %s in %.1f s, %.0f/s%s%s%s\n", p->drawn ? "\r\033[K" : "", p->what,
-            (unsigned long long)p->done, p->unit, secs, secs > 0 ? (double)p->done / secs : 0.0,
-            c[0] ? " (" : "", c, c[0] ? ")" : "");
+    fprintf(p->f, "%s%s: %llu %s in %.1f s, %.0f/s%s\n", p->drawn ? "\r\033[K" : "", p->what,
+            (unsigned long long)p->done, p->unit, secs, secs > 0 ? (double)p->done / secs : 0.0, c);
     fflush(p->f);
     p->on = 0;
 }
