@@ -16,8 +16,21 @@
 #include "proto/limits.h"
 
 /* Schema version stored in meta.schema; a database of another version is
- * refused rather than guessed at. */
-#define CT_SCHEMA_VERSION 2
+ * refused rather than guessed at. Version 3 (issue 8) differs from 2 only in
+ * indexes: events.hash is no longer UNIQUE (nothing looks an event up by its
+ * hash; audit checks the chain), files_by_key_id is gone and
+ * decisions_open (below) is new (docs/DECISIONS.md, "Schema 3"). */
+#define CT_SCHEMA_VERSION 3
+/* The decisions that can change without a new file: rejections that depend
+ * on key or definition state and corrections awaiting their predecessor
+ * (DESIGN 7). A partial index, so the accepted majority costs nothing to
+ * insert and the searches for them (ct_redecide_*) read only the few it
+ * holds. A query reaches it only when its WHERE has CT_DECISIONS_OPEN
+ * (alias d) as one of its AND terms, word for word (SQLite's rule for
+ * partial indexes). */
+#define CT_DECISIONS_OPEN "d.role IN ('rejected', 'awaiting')"
+#define CT_DECISIONS_OPEN_INDEX                                                                    \
+    "CREATE INDEX decisions_open ON decisions(file) WHERE role IN ('rejected', 'awaiting')"
 /* How long a command waits for another process's transaction (ms). */
 #define CT_BUSY_TIMEOUT_MS 60000
 

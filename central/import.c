@@ -316,19 +316,25 @@ out:
 static int select_files(ct_db *db, int which, const void *match, idlist *l, ct_err *e)
 {
     static const char by_pred[] = "SELECT id FROM files WHERE supersedes = ?1 ORDER BY id";
-    static const char by_key[] = "SELECT id FROM files WHERE key_id = ?1 ORDER BY id";
+    /* Only a rejection can be decided again on a key event (key_dependent):
+     * the few the partial index holds, not every file of the key. */
+    static const char by_key[] =
+        "SELECT d.file FROM decisions d JOIN files f ON f.id = d.file WHERE " CT_DECISIONS_OPEN
+        " AND d.role = 'rejected' AND f.key_id = ?1 AND d.seq = (SELECT max(x.seq)"
+        " FROM decisions x WHERE x.file = d.file) ORDER BY d.file";
     static const char by_def[] =
-        "SELECT d.file FROM decisions d WHERE d.grp = 4 AND d.codes LIKE '%wrong-definition%'"
+        "SELECT d.file FROM decisions d WHERE " CT_DECISIONS_OPEN " AND d.grp = 4"
+        " AND d.codes LIKE '%wrong-definition%'"
         " AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.file = d.file) ORDER BY d.file";
     static const char pending[] =
-        "SELECT d.file FROM decisions d WHERE d.seq = (SELECT max(x.seq) FROM decisions x"
-        " WHERE x.file = d.file) AND d.role = 'rejected' AND"
+        "SELECT d.file FROM decisions d WHERE " CT_DECISIONS_OPEN " AND d.seq = (SELECT max(x.seq)"
+        " FROM decisions x WHERE x.file = d.file) AND d.role = 'rejected' AND"
         " (d.grp = 3 OR (d.grp = 5 AND d.codes LIKE '%key-precinct-mismatch%')"
         " OR (d.grp = 4 AND d.codes LIKE '%wrong-definition%')) ORDER BY d.file";
     static const char preds[] =
         "SELECT DISTINCT p.id FROM decisions d JOIN files w ON w.id = d.file JOIN files p"
-        " ON p.hash = w.supersedes WHERE d.role = 'awaiting' AND d.seq = (SELECT max(x.seq)"
-        " FROM decisions x WHERE x.file = d.file) ORDER BY p.id";
+        " ON p.hash = w.supersedes WHERE " CT_DECISIONS_OPEN " AND d.role = 'awaiting'"
+        " AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.file = d.file) ORDER BY p.id";
     static const char *const sql[] = {by_pred, by_key, by_def, pending, preds};
     sqlite3_stmt *s = NULL;
     int rc = -1, step, b;

@@ -14,9 +14,6 @@
 #include <unistd.h>
 
 #define THREADS_MAX 16
-/* Keys sharing one key id that a slot remembers (two in practice only when
- * someone made a collision on purpose; more are verified by the decision). */
-#define KEYS_PER_ID 4
 
 struct ct_vcache {
     size_t n;
@@ -30,9 +27,7 @@ struct ct_vcache {
         int filled;                     /* parsed, its keys looked up and verified */
         size_t signed_len;
         uint8_t signature[PR_SIG_BYTES];
-        size_t n_keys;
-        uint8_t pk[KEYS_PER_ID][PR_PK_BYTES];
-        int ok[KEYS_PER_ID];            /* pr_return_verify_enrolled == 0 */
+        ct_vkeys keys;                  /* the keys with its key id, verified */
     } *v;                               /* one per input, in input order */
 };
 
@@ -145,11 +140,13 @@ struct ct_vjob {
  * the decision verifies them itself. */
 static void fill_range(void *ctx, size_t from, size_t to)
 {
-    static const char sql_keys[] = "SELECT pk FROM keys WHERE key_id = ?1 ORDER BY id";
+    static const char sql_keys[] = "SELECT id, pk FROM keys WHERE key_id = ?1 ORDER BY id";
     static const char sql_seen[] = "SELECT 1 FROM files WHERE hash = ?1";
+    static const char sql_max[] = "SELECT coalesce(max(id), 0) FROM keys";
     ct_vjob *j = ctx;
     sqlite3 *q = NULL;
-    sqlite3_stmt *keys = NULL, *seen = NULL;
+    sqlite3_stmt *keys = NULL, *seen = NULL, *max = NULL;
+    int64_t keys_max;
     pr_return *r = malloc(sizeof *r);
     char kid[PR_KEYID_HEX + 1];
     pr_diag d;
@@ -159,10 +156,16 @@ static void fill_range(void *ctx, size_t from, size_t to)
         sqlite3_open_v2(j->path, &q, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(q, CT_BUSY_TIMEOUT_MS) != SQLITE_OK ||
         sqlite3_prepare_v2(q, sql_keys, -1, &keys, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(q, sql_seen, -1, &seen, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(q, sql_seen, -1, &seen, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q, sql_max, -1, &max, NULL) != SQLITE_OK)
         goto out;
-    /* One read transaction for the share, not one per statement. */
+    /* One read transaction for the share, not one per statement: every
+     * answer below is of the same state of the keys table, named by its
+     * largest id (the table is append-only). */
     reading = sqlite3_exec(q, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    if (!reading || sqlite3_step(max) != SQLITE_ROW)
+        goto out;
+    keys_max = (int64_t)sqlite3_column_int64(max, 0);
     for (size_t i = from; i < to; i++) {
         struct ct_vcache_slot *x = &j->c->v[i];
         int step;
@@ -180,13 +183,22 @@ static void fill_range(void *ctx, size_t from, size_t to)
         sqlite3_reset(keys);
         if (sqlite3_bind_text(keys, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK)
             continue;
-        x->n_keys = 0;
-        while ((step = sqlite3_step(keys)) == SQLITE_ROW && x->n_keys < KEYS_PER_ID) {
-            if (sqlite3_column_bytes(keys, 0) != PR_PK_BYTES)
+        x->keys.n = 0;
+        x->keys.complete = 1;
+        x->keys.keys_max = keys_max;
+        while ((step = sqlite3_step(keys)) == SQLITE_ROW) {
+            size_t m = x->keys.n;
+            if (m == CT_VKEYS_MAX || sqlite3_column_bytes(keys, 1) != PR_PK_BYTES) {
+                /* More keys share this id than a slot holds (a collision
+                 * made on purpose), or a damaged row: the decision asks the
+                 * database itself. */
+                x->keys.complete = 0;
                 continue;
-            memcpy(x->pk[x->n_keys], sqlite3_column_blob(keys, 0), PR_PK_BYTES);
-            x->ok[x->n_keys] = pr_return_verify_enrolled(x->bytes, r, x->pk[x->n_keys]) == 0;
-            x->n_keys++;
+            }
+            x->keys.id[m] = (int64_t)sqlite3_column_int64(keys, 0);
+            memcpy(x->keys.pk[m], sqlite3_column_blob(keys, 1), PR_PK_BYTES);
+            x->keys.ok[m] = pr_return_verify_enrolled(x->bytes, r, x->keys.pk[m]) == 0;
+            x->keys.n++;
         }
         if (step != SQLITE_DONE)
             continue;
@@ -197,6 +209,7 @@ static void fill_range(void *ctx, size_t from, size_t to)
 out:
     sqlite3_finalize(keys);
     sqlite3_finalize(seen);
+    sqlite3_finalize(max);
     if (reading)
         (void)sqlite3_exec(q, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(q);
@@ -264,12 +277,13 @@ int ct_vcache_fill(ct_db *db, const ct_input *in, size_t n, ct_err *e)
     return 0;
 }
 
-int ct_verify_return(ct_db *db, const uint8_t *bytes, const pr_return *r,
-                     const uint8_t pk[PR_PK_BYTES])
+/* The filled slot of exactly these signed bytes and signature, or NULL.
+ * Decisions come in input order: the search starts where the last one
+ * matched. */
+static const struct ct_vcache_slot *find_slot(ct_db *db, const uint8_t *bytes, const pr_return *r)
 {
     struct ct_vcache *c = db->vcache;
 
-    /* Decisions come in input order: start where the last one matched. */
     for (size_t k = 0; c != NULL && k < c->n; k++) {
         size_t i = (c->next + k) % c->n;
         const struct ct_vcache_slot *x = &c->v[i];
@@ -279,9 +293,25 @@ int ct_verify_return(ct_db *db, const uint8_t *bytes, const pr_return *r,
             memcmp(x->bytes, bytes, r->signed_len) != 0)
             continue;
         c->next = i + 1;
-        for (size_t m = 0; m < x->n_keys; m++)
-            if (memcmp(x->pk[m], pk, PR_PK_BYTES) == 0)
-                return x->ok[m] ? 0 : -1;
+        return x;
     }
+    return NULL;
+}
+
+int ct_verify_return(ct_db *db, const uint8_t *bytes, const pr_return *r,
+                     const uint8_t pk[PR_PK_BYTES])
+{
+    const struct ct_vcache_slot *x = find_slot(db, bytes, r);
+
+    for (size_t m = 0; x != NULL && m < x->keys.n; m++)
+        if (memcmp(x->keys.pk[m], pk, PR_PK_BYTES) == 0)
+            return x->keys.ok[m] ? 0 : -1;
     return pr_return_verify_enrolled(bytes, r, pk);
+}
+
+const ct_vkeys *ct_vcache_keys(ct_db *db, const uint8_t *bytes, const pr_return *r)
+{
+    const struct ct_vcache_slot *x = find_slot(db, bytes, r);
+
+    return x != NULL && x->keys.complete ? &x->keys : NULL;
 }

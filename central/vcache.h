@@ -60,6 +60,32 @@ void ct_vcache_abandon(ct_vjob *job);
  * share runs on the calling thread. */
 void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 
+/* At most this many keys sharing one key id are remembered per return (two
+ * in practice only when someone made a collision on purpose). */
+#define CT_VKEYS_MAX 4
+
+/* What a worker found for one return: every enrolled key with the return's
+ * key id, in the order of their row ids (keys.id), and whether the return's
+ * signature verifies with each (pr_return_verify_enrolled == 0), all read
+ * in one read transaction in which the largest row id of the keys table was
+ * keys_max. The keys table is append-only (db.c's triggers), so while its
+ * largest id is still keys_max these are still all of them. */
+typedef struct ct_vkeys {
+    size_t n;
+    int64_t id[CT_VKEYS_MAX];
+    uint8_t pk[CT_VKEYS_MAX][PR_PK_BYTES];
+    int ok[CT_VKEYS_MAX];
+    int complete;                       /* n is every key with the id */
+    int64_t keys_max;
+} ct_vkeys;
+
+/* The keys the workers found for exactly these signed bytes and signature
+ * (r parsed from bytes), or NULL when the cache does not hold them all
+ * (not filled, unparsable for a worker, more than CT_VKEYS_MAX keys): the
+ * caller then reads the keys table itself. Borrowed from db's cache, valid
+ * until ct_vcache_clear or ct_vcache_finish. */
+const ct_vkeys *ct_vcache_keys(ct_db *db, const uint8_t *bytes, const pr_return *r);
+
 /* Forgets every answer. */
 void ct_vcache_clear(ct_db *db);
 

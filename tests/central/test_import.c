@@ -10,7 +10,9 @@
 
 #include "db.h"
 #include "events.h"
+#include "import.h"
 #include "input.h"
+#include "vcache.h"
 
 static void test_accept_good_return(void **state)
 {
@@ -617,6 +619,42 @@ static void test_events_hash_chained_and_append_only(void **state)
     sqlite3_close(raw);
 }
 
+/* DESIGN 5 with issue 8's workers: the signature checks done ahead of a
+ * batch read the keys table at one moment; a key enrolled between that
+ * moment and the batch's decisions must still count (the decision asks the
+ * table again when its largest id moved). Were the workers' "no such key"
+ * kept, this return would stay rejected: the enrolment's own re-decision
+ * ran before it was stored. */
+static void test_key_enrolled_after_signatures_checked_ahead(void **state)
+{
+    fx *f = *state;
+    fx_ret a = fx_good("p1", 3);
+    static const char *const p1[] = {"p1"};
+    ct_input in;
+    ct_item_result res;
+    ct_db *db = NULL;
+    ct_err e;
+    ct_read_kind kind;
+    char *out = NULL, *err = NULL;
+
+    memset(&in, 0, sizeof in);
+    fx_make_file(f, &a, "a.return", NULL);
+    assert_int_equal(ct_read_path("a.return", 0, &in, &kind, &e), 0);
+    assert_int_equal(kind, CT_READ_OK);
+    in.name = strdup("a.return");
+    assert_int_equal(ct_db_open("c.db", 0, &db, &e), 0);
+    assert_int_equal(ct_vcache_fill(db, &in, 1, &e), 0);
+    fx_request(f, 3, p1, 1, "k3.req");
+    assert_int_equal(fx_cli(&out, &err, "enroll", "--db", "c.db", "k3.req", NULL), 0);
+    assert_int_equal(ct_import_item(db, &in, &res, &e), 0);
+    assert_int_equal(res.kind, CT_ITEM_STORED);
+    assert_string_equal(ct_verdict_name(res.verdict), "accepted");
+    ct_db_close(db);
+    ct_input_free(&in);
+    free(out);
+    free(err);
+}
+
 static void test_exit_code_highest_wins(void **state)
 {
     fx *f = *state;
@@ -697,6 +735,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_accept_good_return, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_key_enrolled_after_signatures_checked_ahead, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_same_bytes_adds_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_repeats_stored_verdict_and_exit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_resigned_duplicate, fx_setup, fx_teardown),
