@@ -122,7 +122,7 @@ static const char schema_tables[] =
     " revision INTEGER, supersedes BLOB, content_hash BLOB,"
     " key_id TEXT, signed_at TEXT);"
     "CREATE INDEX files_by_pc ON files(precinct, contest);"
-    "CREATE INDEX files_by_supersedes ON files(supersedes);"
+    "CREATE INDEX files_by_supersedes ON files(supersedes) WHERE supersedes IS NOT NULL;"
     "CREATE TABLE decisions ("
     " seq INTEGER PRIMARY KEY REFERENCES events(seq),"
     " file INTEGER NOT NULL REFERENCES files(id),"

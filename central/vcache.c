@@ -28,6 +28,9 @@ struct ct_vcache {
         size_t signed_len;
         uint8_t signature[PR_SIG_BYTES];
         ct_vkeys keys;                  /* the keys with its key id, verified */
+        int has_content;                /* content_rc, content set */
+        int content_rc;                 /* pr_return_content_hash's result */
+        uint8_t content[PR_HASH_BYTES];
     } *v;                               /* one per input, in input order */
 };
 
@@ -202,6 +205,8 @@ static void fill_range(void *ctx, size_t from, size_t to)
         }
         if (step != SQLITE_DONE)
             continue;
+        x->content_rc = pr_return_content_hash(r, x->content);
+        x->has_content = x->content_rc != -2; /* -2: out of memory, the decision retries */
         x->signed_len = r->signed_len;
         memcpy(x->signature, r->signature, PR_SIG_BYTES);
         x->filled = 1;
@@ -278,8 +283,8 @@ int ct_vcache_fill(ct_db *db, const ct_input *in, size_t n, ct_err *e)
 }
 
 /* The filled slot of exactly these signed bytes and signature, or NULL.
- * Decisions come in input order: the search starts where the last one
- * matched. */
+ * Decisions come in input order and ask about each return more than once:
+ * the search starts at the slot that matched last. */
 static const struct ct_vcache_slot *find_slot(ct_db *db, const uint8_t *bytes, const pr_return *r)
 {
     struct ct_vcache *c = db->vcache;
@@ -292,7 +297,7 @@ static const struct ct_vcache_slot *find_slot(ct_db *db, const uint8_t *bytes, c
             memcmp(x->signature, r->signature, PR_SIG_BYTES) != 0 ||
             memcmp(x->bytes, bytes, r->signed_len) != 0)
             continue;
-        c->next = i + 1;
+        c->next = i;
         return x;
     }
     return NULL;
@@ -314,4 +319,16 @@ const ct_vkeys *ct_vcache_keys(ct_db *db, const uint8_t *bytes, const pr_return 
     const struct ct_vcache_slot *x = find_slot(db, bytes, r);
 
     return x != NULL && x->keys.complete ? &x->keys : NULL;
+}
+
+int ct_vcache_content(ct_db *db, const uint8_t *bytes, const pr_return *r,
+                      uint8_t out[PR_HASH_BYTES], int *rc)
+{
+    const struct ct_vcache_slot *x = find_slot(db, bytes, r);
+
+    if (x == NULL || !x->has_content)
+        return 0;
+    memcpy(out, x->content, PR_HASH_BYTES);
+    *rc = x->content_rc;
+    return 1;
 }

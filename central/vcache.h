@@ -86,6 +86,13 @@ typedef struct ct_vkeys {
  * until ct_vcache_clear or ct_vcache_finish. */
 const ct_vkeys *ct_vcache_keys(ct_db *db, const uint8_t *bytes, const pr_return *r);
 
+/* pr_return_content_hash(r, out) as a worker computed it for exactly these
+ * signed bytes and signature (r parsed from bytes): 1 with out and *rc
+ * (its result) set, or 0 when the cache does not hold it (the caller then
+ * computes it). */
+int ct_vcache_content(ct_db *db, const uint8_t *bytes, const pr_return *r,
+                      uint8_t out[PR_HASH_BYTES], int *rc);
+
 /* Forgets every answer. */
 void ct_vcache_clear(ct_db *db);
 

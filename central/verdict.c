@@ -267,7 +267,8 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
         goto out;
     }
     d->parsed = 1;
-    k = pr_return_content_hash(r, d->content);
+    if (!ct_vcache_content(db, bytes, r, d->content, &k))
+        k = pr_return_content_hash(r, d->content);
     if (k == -2) { /* out of memory: no verdict, the import stops (exit 3) */
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
         goto out;

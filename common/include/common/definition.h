@@ -14,7 +14,7 @@
 #include "proto/limits.h"
 
 /* Largest definition file accepted, in bytes. */
-#define CM_DEFINITION_MAX (64u * 1024u * 1024u)
+#define CM_DEFINITION_MAX (256u * 1024u * 1024u)
 
 typedef enum { CM_SEV_REJECT = 0, CM_SEV_HOLD = 1, CM_SEV_FLAG = 2 } cm_severity;
 typedef enum { CM_OUTCOME_PLURALITY = 0, CM_OUTCOME_MAJORITY = 1, CM_OUTCOME_PARTY_LIST = 2 } cm_outcome;
