@@ -84,6 +84,8 @@ typedef struct audit {
                              * replayed since the last other event */
     sqlite3_stmt *q_head;   /* on peek: the replay's head (replay_clock) */
     sqlite3_stmt *q_file;   /* on st: a file by hash (replay_import) */
+    struct enrol_group *ahead; /* the next group of enrolments, its
+                                * signatures being checked */
 } audit;
 
 /* The statement of sql on db kept in *slot: prepared on first use, reset
@@ -103,6 +105,7 @@ static sqlite3_stmt *kept(sqlite3 *db, sqlite3_stmt **slot, const char *sql)
 }
 
 static void differ(audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void group_free(struct enrol_group *g);
 static void commit_imports(audit *a);
 static void free_run(audit *a, int k);
 
@@ -441,6 +444,8 @@ static void close_replay(audit *a)
     }
     ct_vcache_abandon(a->job);
     a->job = NULL;
+    group_free(a->ahead);
+    a->ahead = NULL;
     for (i = 0; i < 2; i++)
         free_run(a, (int)i);
     a->pre_until = 0;
@@ -695,72 +700,125 @@ static void replay(audit *a, aev *x)
     }
 }
 
-/* Consecutive enrol events from *i on (up to 1024) replayed as one `central
- * enroll` of all their requests, as one enrolment of many stations made
- * them: one command instead of one per key (issue 8). Returns 1 with *i
- * at the group's last event; 0 when there is no group of two or a request
- * is missing, for replay() to take event *i alone (and name it). */
-static int replay_enrolments(audit *a, size_t *i)
+/* A group of consecutive enrol events with one time, read for replay:
+ * their requests and the signature work on them. */
+typedef struct enrol_group {
+    size_t from, n;                 /* events from..from+n-1 */
+    uint8_t **bufs;
+    size_t *lens;
+    char (*names)[32];
+    const char **np;
+    ct_enroll_check *check;         /* started in the background, or NULL */
+} enrol_group;
+
+static void group_free(enrol_group *g)
+{
+    if (g == NULL)
+        return;
+    ct_enroll_check_free(g->check);
+    for (size_t j = 0; g->bufs != NULL && j < g->n; j++)
+        free(g->bufs[j]);
+    free(g->bufs);
+    free(g->lens);
+    free(g->names);
+    free(g->np);
+    free(g);
+}
+
+/* Reads the group of enrol events from event i on (up to 1024 of one
+ * time: one transaction gives its events one time) and starts the
+ * signature work on its requests. NULL when there is no group of two, a
+ * request is missing (replay() then takes event i alone and names it) or
+ * memory is short. */
+static enrol_group *group_read(audit *a, size_t i)
 {
     enum { GROUP_MAX = 1024 };
     static const char sql[] = "SELECT request FROM keys WHERE request_hash = ?1";
-    uint8_t **bufs = calloc(GROUP_MAX, sizeof *bufs);
-    size_t *lens = calloc(GROUP_MAX, sizeof *lens);
-    char (*names)[32] = calloc(GROUP_MAX, sizeof *names);
-    const char **np = calloc(GROUP_MAX, sizeof *np);
+    enrol_group *g = calloc(1, sizeof *g);
     sqlite3_stmt *s = NULL;
-    size_t j, n = 0;
-    int done = 0, code = CT_EXIT_OK;
-    ct_err e;
+    size_t j;
 
-    memset(&e, 0, sizeof e);
-    if (bufs == NULL || lens == NULL || names == NULL || np == NULL ||
+    if (g == NULL || (g->bufs = calloc(GROUP_MAX, sizeof *g->bufs)) == NULL ||
+        (g->lens = calloc(GROUP_MAX, sizeof *g->lens)) == NULL ||
+        (g->names = calloc(GROUP_MAX, sizeof *g->names)) == NULL ||
+        (g->np = calloc(GROUP_MAX, sizeof *g->np)) == NULL ||
         sqlite3_prepare_v2(a->st, sql, -1, &s, NULL) != SQLITE_OK)
-        goto out;
-    /* One transaction gives its events one time: group equal times only. */
-    for (j = *i; j < a->n_ev && n < GROUP_MAX && strcmp(a->ev[j].kind, CT_EV_ENROL) == 0 &&
-                 a->ev[j].time == a->ev[*i].time;
+        goto fail;
+    g->from = i;
+    for (j = i; j < a->n_ev && g->n < GROUP_MAX && strcmp(a->ev[j].kind, CT_EV_ENROL) == 0 &&
+                a->ev[j].time == a->ev[i].time;
          j++) {
         int len;
 
         sqlite3_reset(s);
         if (sqlite3_bind_blob(s, 1, a->ev[j].subject, PR_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
             sqlite3_step(s) != SQLITE_ROW)
-            goto out;
+            goto fail;
         len = sqlite3_column_bytes(s, 0);
-        bufs[n] = malloc((size_t)len + 1);
-        if (bufs[n] == NULL)
-            goto out;
+        g->bufs[g->n] = malloc((size_t)len + 1);
+        if (g->bufs[g->n] == NULL)
+            goto fail;
         if (len > 0)
-            memcpy(bufs[n], sqlite3_column_blob(s, 0), (size_t)len);
-        lens[n] = (size_t)len;
-        snprintf(names[n], sizeof names[n], "ev-%lld", (long long)a->ev[j].seq);
-        np[n] = names[n];
-        n++;
+            memcpy(g->bufs[g->n], sqlite3_column_blob(s, 0), (size_t)len);
+        g->lens[g->n] = (size_t)len;
+        snprintf(g->names[g->n], sizeof g->names[g->n], "ev-%lld", (long long)a->ev[j].seq);
+        g->np[g->n] = g->names[g->n];
+        g->n++;
     }
-    if (n < 2)
-        goto out;
+    if (g->n < 2)
+        goto fail;
+    sqlite3_finalize(s);
+    g->check = ct_enroll_check_start(g->n, g->bufs, g->lens);
+    return g;
+fail:
+    sqlite3_finalize(s);
+    group_free(g);
+    return NULL;
+}
+
+/* Consecutive enrol events from *i on (up to 1024 of one time) replayed as
+ * one `central enroll` of all their requests, as one enrolment of many
+ * stations made them: one command instead of one per key (issue 8). The
+ * next group's requests are read and their signatures checked in the
+ * background while this one is written. Returns 1 with *i at the group's
+ * last event; 0 when there is no group (group_read), for replay() to take
+ * event *i alone. */
+static int replay_enrolments(audit *a, size_t *i)
+{
+    enrol_group *g = a->ahead, *nx;
+    size_t next;
+    int code = CT_EXIT_OK;
+    ct_err e;
+
+    memset(&e, 0, sizeof e);
+    a->ahead = NULL;
+    if (g != NULL && g->from != *i) {
+        group_free(g);
+        g = NULL;
+    }
+    if (g == NULL && (g = group_read(a, *i)) == NULL)
+        return 0;
+    next = *i + g->n;
+    if (next < a->n_ev && strcmp(a->ev[next].kind, CT_EV_ENROL) == 0 &&
+        (nx = group_read(a, next)) != NULL)
+        a->ahead = nx;
     commit_imports(a);
     if (a->rdb == NULL && ct_db_open(a->rpath, 0, &a->rdb, &e) != 0) {
+        /* replay() takes event *i alone and says why it cannot. */
         a->rdb = NULL;
-        goto out;
+        group_free(g);
+        return 0;
     }
-    if (ct_enroll_requests(a->rdb, n, np, bufs, lens, a->null, &code, &e) != 0 ||
-        code != CT_EXIT_OK)
+    if (ct_enroll_requests(a->rdb, g->n, g->np, g->bufs, g->lens, g->check, a->null, &code,
+                                  &e) != 0 ||
+               code != CT_EXIT_OK) {
         differ(a, "events %lld to %lld (enrol): cannot be replayed: %s%s%s",
-               (long long)a->ev[*i].seq, (long long)a->ev[*i + n - 1].seq, e.what[0] ? e.what : "",
+               (long long)a->ev[*i].seq, (long long)a->ev[*i + g->n - 1].seq, e.what[0] ? e.what : "",
                e.what[0] ? ": " : "", e.why[0] ? e.why : "a request was refused");
-    *i += n - 1;
-    done = 1;
-out:
-    sqlite3_finalize(s);
-    for (j = 0; bufs != NULL && j < n; j++)
-        free(bufs[j]);
-    free(bufs);
-    free(lens);
-    free(names);
-    free(np);
-    return done;
+    }
+    *i += g->n - 1;
+    group_free(g);
+    return 1;
 }
 
 /* Event 1: `central init` from the stored definition and signature, with

@@ -21,13 +21,28 @@ int ct_cmd_keygen(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_sign_definition(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_init(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err);
+/* The signature work of `central enroll` on n requests (each request's
+ * proof of possession and key point), started in the background by
+ * ct_enroll_check_start so that it runs while the caller does other work
+ * (issue 8: audit checks the next group of enrolments while it writes
+ * one). bufs and lens must stay alive and unchanged until the check is
+ * given to ct_enroll_requests or freed. NULL when nothing was started (n
+ * 0, out of memory): ct_enroll_requests then does the work itself. */
+typedef struct ct_enroll_check ct_enroll_check;
+ct_enroll_check *ct_enroll_check_start(size_t n, uint8_t *const *bufs, const size_t *lens);
+/* Waits for c's threads and frees it. NULL is a no-op. */
+void ct_enroll_check_free(ct_enroll_check *c);
 /* What `central enroll` does with n requests already in memory (bufs[i] of
  * lens[i] bytes, named names[i] in messages), in one transaction on db:
  * one `enrolled`/`already-enrolled`/`refused` line each on out, *code
- * raised to 1 for a refusal. For `central audit`'s replay of a group of
- * enrolments (no temporary files). 0, or -1 with e on a database error. */
+ * raised to 1 for a refusal. pre: the signature work started on exactly
+ * these n, bufs and lens (ct_enroll_check_start; waited for here, still
+ * the caller's to free), or NULL (done here, on every core). For `central
+ * audit`'s replay of a group of enrolments (no temporary files). 0, or -1
+ * with e on a database error. */
 int ct_enroll_requests(struct ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
-                       const size_t *lens, FILE *out, int *code, struct ct_err *e);
+                       const size_t *lens, ct_enroll_check *pre, FILE *out, int *code,
+                       struct ct_err *e);
 int ct_cmd_import(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err);

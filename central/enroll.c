@@ -259,18 +259,23 @@ out:
  * re-decides the returns the new keys may concern. Returns 0 (*code raised
  * for refusals) or -1 with e. */
 static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
-                       const size_t *lens, char (*expect)[PR_KEYID_HEX + 1], en_result *res,
-                       const ct_import_opts *io, FILE *out, int *code, ct_err *e)
+                       const size_t *lens, char (*expect)[PR_KEYID_HEX + 1], const crypto *pre,
+                       en_result *res, const ct_import_opts *io, FILE *out, int *code, ct_err *e)
 {
     char esc[4096];
-    crypto_batch cb = {bufs, lens, calloc(n ? n : 1, sizeof *cb.out)};
+    crypto_batch cb = {bufs, lens, NULL};
+    crypto *own = NULL;
     size_t i;
     int began = 0, rc = -1;
 
     /* Signature work first, on every core, outside the write lock (issue
-     * 8); out of memory here only means enrol_one does it. */
-    if (cb.out != NULL)
+     * 8), unless the caller did it (pre); out of memory here only means
+     * enrol_one does it. */
+    if (pre == NULL && (own = calloc(n ? n : 1, sizeof *own)) != NULL) {
+        cb.out = own;
         ct_parallel_for(n, crypto_check, &cb);
+        pre = own;
+    }
     if (ct_db_begin(db, e) != 0)
         goto out;
     began = 1;
@@ -278,7 +283,7 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
         if (bufs[i] == NULL)
             continue;
         if (enrol_one(db, bufs[i], lens[i], expect != NULL ? expect[i] : NULL,
-                      cb.out != NULL ? cb.out[i] : CRYPTO_UNKNOWN, &res[i], e) != 0)
+                      pre != NULL ? pre[i] : CRYPTO_UNKNOWN, &res[i], e) != 0)
             goto out;
     }
     if (ct_db_commit(db, e) != 0)
@@ -314,12 +319,54 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
 out:
     if (began)
         ct_db_rollback(db);
-    free(cb.out);
+    free(own);
     return rc;
 }
 
+struct ct_enroll_check {
+    crypto_batch cb;
+    ct_par_job *job;
+    size_t n;
+};
+
+ct_enroll_check *ct_enroll_check_start(size_t n, uint8_t *const *bufs, const size_t *lens)
+{
+    ct_enroll_check *c = n ? calloc(1, sizeof *c) : NULL;
+
+    if (c == NULL || (c->cb.out = calloc(n, sizeof *c->cb.out)) == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->cb.bufs = bufs;
+    c->cb.lens = lens;
+    c->n = n;
+    c->job = ct_parallel_start(n, crypto_check, &c->cb);
+    if (c->job == NULL)
+        ct_parallel_for(n, crypto_check, &c->cb);
+    return c;
+}
+
+/* Waits for c's work; its findings (NULL for c NULL). */
+static const crypto *check_wait(ct_enroll_check *c)
+{
+    if (c == NULL)
+        return NULL;
+    ct_parallel_join(c->job);
+    c->job = NULL;
+    return c->cb.out;
+}
+
+void ct_enroll_check_free(ct_enroll_check *c)
+{
+    if (c == NULL)
+        return;
+    ct_parallel_join(c->job);
+    free(c->cb.out);
+    free(c);
+}
+
 int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
-                       const size_t *lens, FILE *out, int *code, ct_err *e)
+                       const size_t *lens, ct_enroll_check *pre, FILE *out, int *code, ct_err *e)
 {
     en_result *res = calloc(n ? n : 1, sizeof *res);
     ct_import_opts io;
@@ -330,7 +377,10 @@ int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *c
         ct_err_set(e, CT_EXIT_IO, "enroll", "out of memory");
         return -1;
     }
-    rc = enrol_batch(db, n, names, bufs, lens, NULL, res, &io, out, code, e);
+    /* Only a check of exactly these requests stands for them. */
+    if (pre != NULL && (pre->n != n || pre->cb.bufs != bufs || pre->cb.lens != lens))
+        pre = NULL;
+    rc = enrol_batch(db, n, names, bufs, lens, NULL, check_wait(pre), res, &io, out, code, e);
     free(res);
     return rc;
 }
@@ -340,58 +390,89 @@ int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *c
  * written (a rerun reports the rest `already-enrolled`). */
 #define ENROL_BATCH 1024u
 
+/* A batch of the request stream: its inputs and their signature work
+ * (done in the background). */
+typedef struct en_batch {
+    ct_input in[ENROL_BATCH];
+    const char *names[ENROL_BATCH];
+    uint8_t *bufs[ENROL_BATCH];
+    size_t lens[ENROL_BATCH];
+    en_result res[ENROL_BATCH];
+    ct_enroll_check *check;
+    size_t n;
+} en_batch;
+
+static void en_batch_clear(en_batch *b)
+{
+    ct_enroll_check_free(b->check);
+    b->check = NULL;
+    for (size_t i = 0; i < b->n; i++)
+        ct_input_free(&b->in[i]);
+    b->n = 0;
+}
+
+/* Reads up to ENROL_BATCH requests into b (b->n of them). 1 when the
+ * stream has more, 0 at its end, -1 with e on a read error. */
+static int en_batch_read(ct_stream *st, en_batch *b, ct_err *e)
+{
+    int k = 1;
+
+    while (b->n < ENROL_BATCH && (k = ct_stream_next(st, &b->in[b->n], e)) == 1) {
+        size_t n = b->n++;
+        b->names[n] = b->in[n].name;
+        b->lens[n] = b->in[n].len;
+        b->bufs[n] = b->in[n].bytes;
+        memset(&b->res[n], 0, sizeof b->res[n]);
+        if (ct_input_oversize(&b->in[n])) {
+            b->res[n].kind = EN_REFUSED;
+            snprintf(b->res[n].why, sizeof b->res[n].why, "larger than 64 KiB");
+            b->bufs[n] = NULL;
+        }
+    }
+    return k < 0 ? -1 : k;
+}
+
 /* `central enroll -`: requests back to back on standard input, split like
- * the return stream (input.h), enrolled in batches of ENROL_BATCH. */
+ * the return stream (input.h), enrolled in batches of ENROL_BATCH. While a
+ * batch is written, the signatures of the next are checked on the other
+ * threads (issue 8; as import does): the writer never waits for them
+ * unless the checks are the slower part. */
 static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *code, ct_err *e)
 {
     ct_stream *st = ct_stream_new_for(stdin, "station-enrolment ");
-    ct_input *in = calloc(ENROL_BATCH, sizeof *in);
-    const char **names = calloc(ENROL_BATCH, sizeof *names);
-    uint8_t **bufs = calloc(ENROL_BATCH, sizeof *bufs);
-    size_t *lens = calloc(ENROL_BATCH, sizeof *lens);
-    en_result *res = calloc(ENROL_BATCH, sizeof *res);
-    size_t n = 0, i;
-    int rc = -1, k = 1;
+    en_batch *b = calloc(2, sizeof *b);
+    size_t cur = 0;
+    int rc = -1, more;
 
-    if (st == NULL || in == NULL || names == NULL || bufs == NULL || lens == NULL || res == NULL) {
+    if (st == NULL || b == NULL) {
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
     }
-    while (k == 1) {
-        k = ct_stream_next(st, &in[n], e);
-        if (k < 0)
+    if ((more = en_batch_read(st, &b[cur], e)) < 0)
+        goto out;
+    b[cur].check = ct_enroll_check_start(b[cur].n, b[cur].bufs, b[cur].lens);
+    while (b[cur].n > 0) {
+        en_batch *now = &b[cur], *nx = &b[1 - cur];
+        if (more && (more = en_batch_read(st, nx, e)) < 0)
             goto out;
-        if (k == 1) {
-            names[n] = in[n].name;
-            lens[n] = in[n].len;
-            bufs[n] = in[n].bytes;
-            memset(&res[n], 0, sizeof res[n]);
-            if (ct_input_oversize(&in[n])) {
-                res[n].kind = EN_REFUSED;
-                snprintf(res[n].why, sizeof res[n].why, "larger than 64 KiB");
-                bufs[n] = NULL;
-            }
-            n++;
-        }
-        if (n == ENROL_BATCH || (k == 0 && n > 0)) {
-            ct_progress_input(io->progress, stdin);
-            if (enrol_batch(db, n, names, bufs, lens, NULL, res, io, out, code, e) != 0)
-                goto out;
-            for (i = 0; i < n; i++)
-                ct_input_free(&in[i]);
-            n = 0;
-        }
+        /* This batch's checks first, so the next one's have the cores. */
+        (void)check_wait(now->check);
+        nx->check = ct_enroll_check_start(nx->n, nx->bufs, nx->lens);
+        ct_progress_input(io->progress, stdin);
+        if (enrol_batch(db, now->n, now->names, now->bufs, now->lens, NULL, check_wait(now->check),
+                        now->res, io, out, code, e) != 0)
+            goto out;
+        en_batch_clear(now);
+        cur = 1 - cur;
     }
     rc = 0;
 out:
-    for (i = 0; in != NULL && i < n; i++)
-        ct_input_free(&in[i]);
+    if (b != NULL) {
+        en_batch_clear(&b[0]);
+        en_batch_clear(&b[1]);
+    }
     ct_stream_free(st);
-    free(in);
-    free(names);
-    free(bufs);
-    free(lens);
-    free(res);
+    free(b);
     return rc;
 }
 
@@ -496,7 +577,7 @@ int ct_cmd_enroll(int argc, char **argv, FILE *out, FILE *err)
             bufs[i] = NULL;
         }
     }
-    if (enrol_batch(db, nfiles, files, bufs, lens, nexpect ? expect : NULL, res, &io, out, &code,
+    if (enrol_batch(db, nfiles, files, bufs, lens, nexpect ? expect : NULL, NULL, res, &io, out, &code,
                     &e) != 0)
         goto fail;
     goto out;

@@ -337,6 +337,26 @@ out:
     return rc;
 }
 
+int ct_evidence_named_any(ct_db *db, int *any, ct_err *e)
+{
+    static const char sql[] = "SELECT EXISTS (SELECT 1 FROM return_evidence)";
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+
+    *any = 0;
+    if (ct_db_cached(db, sql, &s, e) != 0)
+        goto out;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    *any = sqlite3_column_int(s, 0) != 0;
+    rc = 0;
+out:
+    ct_db_done(db, s);
+    return rc;
+}
+
 int ct_evidence_held_total(ct_db *db, int64_t as_of, size_t *n, ct_err *e)
 {
     static const char sql[] = "SELECT count(*) FROM evidence WHERE ?1 = 0 OR seq <= ?1";

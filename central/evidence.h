@@ -82,6 +82,11 @@ typedef struct ct_evidence_list {
 int ct_evidence_of_file(ct_db *db, int64_t file, int64_t as_of, ct_evidence_list *out,
                         ct_err *e);
 
+/* *any = 1 when any stored return names a scan (return_evidence has a
+ * row), else 0: a caller with nothing to look up skips the per-file
+ * lookups (issue 8). 0, or -1 with e (the database could not be read). */
+int ct_evidence_named_any(ct_db *db, int *any, ct_err *e);
+
 /* *n = the number of scans central held at event as_of (0: now). 0, or -1
  * with e. */
 int ct_evidence_held_total(ct_db *db, int64_t as_of, size_t *n, ct_err *e);

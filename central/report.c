@@ -738,27 +738,23 @@ static uint64_t row_turnout(const cm_definition *def, const ct_pc_row *row, int 
     return *ok ? t : 0;
 }
 
-static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t c, notes *l)
+/* Turnout outliers of contest c, whose rows are r->rows[idx[0..m)] in row
+ * order. t and dev are scratch space of at least m each. */
+static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t c,
+                            const size_t *idx, size_t m, uint64_t *t, uint64_t *dev, notes *l)
 {
-    uint64_t *t = NULL, *dev = NULL, med, mad, span, v;
+    uint64_t med, mad, span, v;
     size_t i, n = 0;
-    int ok, rc = -1;
-    char a[32], b[32], m[32];
+    int ok;
+    char a[32], b[32], mt[32];
 
-    t = calloc(r->n ? r->n : 1, sizeof *t);
-    dev = calloc(r->n ? r->n : 1, sizeof *dev);
-    if (t == NULL || dev == NULL)
-        goto out;
-    for (i = 0; i < r->n; i++) {
-        if (r->rows[i].contest != c)
-            continue;
-        v = row_turnout(def, &r->rows[i], &ok);
+    for (i = 0; i < m; i++) {
+        v = row_turnout(def, &r->rows[idx[i]], &ok);
         if (ok)
             t[n++] = v;
     }
-    rc = 0;
     if (n < CT_OUTLIER_MIN_PRECINCTS)
-        goto out;
+        return 0;
     qsort(t, n, sizeof *t, cmp_u64);
     med = t[(n - 1) / 2];
     for (i = 0; i < n; i++)
@@ -768,27 +764,56 @@ static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t
     /* ppm values are <= 10^15, so K x MAD cannot overflow */
     span = mad * CT_OUTLIER_K;
     ppm_text(med, a);
-    ppm_text(mad, m);
-    for (i = 0; i < r->n; i++) {
-        const ct_pc_row *row = &r->rows[i];
+    ppm_text(mad, mt);
+    for (i = 0; i < m; i++) {
+        const ct_pc_row *row = &r->rows[idx[i]];
         ct_note *nt;
 
-        if (row->contest != c)
-            continue;
         v = row_turnout(def, row, &ok);
         if (!ok || (v >= med ? v - med : med - v) <= span)
             continue;
         nt = note_add(l, CT_NOTE_TURNOUT_OUTLIER, row->precinct, c);
-        if (nt == NULL) {
-            rc = -1;
-            goto out;
-        }
+        if (nt == NULL)
+            return -1;
         ppm_text(v, b);
         (void)snprintf(nt->detail, sizeof nt->detail,
                        "turnout %s %% outside median %s %% +- %u x MAD %s %% (%zu precincts)", b, a,
-                       CT_OUTLIER_K, m, n);
+                       CT_OUTLIER_K, mt, n);
     }
+    return 0;
+}
+
+/* Every contest's turnout outliers, contest by contest. The rows are
+ * grouped by contest once (a stable counting sort, so each contest's rows
+ * keep their order): issue 8 found a scan of every row per contest, which
+ * is quadratic in the size of the election. */
+static int all_turnout_outliers(const cm_definition *def, const ct_report *r, notes *l)
+{
+    size_t *start = calloc(def->n_contests + 1, sizeof *start);
+    size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
+    uint64_t *t = malloc((r->n ? r->n : 1) * sizeof *t);
+    uint64_t *dev = malloc((r->n ? r->n : 1) * sizeof *dev);
+    size_t i, c;
+    int rc = -1;
+
+    if (start == NULL || idx == NULL || t == NULL || dev == NULL)
+        goto out;
+    for (i = 0; i < r->n; i++)
+        start[r->rows[i].contest + 1]++;
+    for (c = 0; c < def->n_contests; c++)
+        start[c + 1] += start[c];
+    for (i = 0; i < r->n; i++)
+        idx[start[r->rows[i].contest]++] = i;
+    /* start[c] is now the end of contest c's rows, the start of c + 1's. */
+    for (c = 0; c < def->n_contests; c++) {
+        size_t from = c == 0 ? 0 : start[c - 1];
+        if (turnout_outliers(def, r, c, idx + from, start[c] - from, t, dev, l) != 0)
+            goto out;
+    }
+    rc = 0;
 out:
+    free(start);
+    free(idx);
     free(t);
     free(dev);
     return rc;
@@ -856,14 +881,12 @@ out:
 int ct_notes_build(const cm_definition *def, const ct_report *r, ct_note **out, size_t *n)
 {
     notes l = {0, 0, NULL};
-    size_t c;
     int rc = -1;
 
     *out = NULL;
     *n = 0;
-    for (c = 0; c < def->n_contests; c++)
-        if (turnout_outliers(def, r, c, &l) != 0)
-            goto out;
+    if (all_turnout_outliers(def, r, &l) != 0)
+        goto out;
     if (registered_differs(def, r, &l) != 0)
         goto out;
     *out = l.v;

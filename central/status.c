@@ -59,13 +59,16 @@ static int status_evidence_build(ct_db *db, const ct_report *r, status_evidence 
 {
     ct_evidence_list l;
     size_t i, k;
-    int rc = -1;
+    int rc = -1, any = 0;
 
     memset(v, 0, sizeof *v);
     v->row = calloc(r->n ? r->n : 1, sizeof *v->row);
     if (v->row == NULL)
         goto oom;
-    for (i = 0; i < r->n; i++) {
+    /* No return names a scan (the usual case): nothing to look up per row. */
+    if (ct_evidence_named_any(db, &any, e) != 0)
+        goto out;
+    for (i = 0; any && i < r->n; i++) {
         if (!r->rows[i].has_head)
             continue;
         if (ct_evidence_of_file(db, r->rows[i].file, r->seq, &l, e) != 0)

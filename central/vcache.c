@@ -116,6 +116,31 @@ void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
     par_join(&p, 1);
 }
 
+struct ct_par_job {
+    each x;
+    par p;
+};
+
+ct_par_job *ct_parallel_start(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    ct_par_job *j;
+
+    if (n == 0 || (j = malloc(sizeof *j)) == NULL)
+        return NULL;
+    j->x = (each){fn, ctx};
+    /* Every share on a thread of its own, so the caller goes on. */
+    par_spawn(&j->p, n, each_range, &j->x, 0);
+    return j;
+}
+
+void ct_parallel_join(ct_par_job *j)
+{
+    if (j == NULL)
+        return;
+    par_join(&j->p, 0);
+    free(j);
+}
+
 static void cache_free(struct ct_vcache *c)
 {
     if (c != NULL) {

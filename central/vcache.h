@@ -93,6 +93,20 @@ const ct_vkeys *ct_vcache_keys(ct_db *db, const uint8_t *bytes, const pr_return 
 int ct_vcache_content(ct_db *db, const uint8_t *bytes, const pr_return *r,
                       uint8_t out[PR_HASH_BYTES], int *rc);
 
+/* ct_parallel_for in the background: starts fn(ctx, i) for every i in
+ * [0, n) on worker threads (one per online core, at most 16) and returns at
+ * once, so the caller can do other work meanwhile (issue 8: bulk enrolment
+ * writes one batch while the next one's signatures are checked). The same
+ * rules for fn; the caller must not touch what fn writes before
+ * ct_parallel_join. NULL when n is 0 or there is no memory: nothing was
+ * started, and the caller does the work itself. */
+typedef struct ct_par_job ct_par_job;
+ct_par_job *ct_parallel_start(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+
+/* Waits until every fn of j has returned (doing itself the shares whose
+ * thread could not start) and frees j. NULL is a no-op. */
+void ct_parallel_join(ct_par_job *j);
+
 /* Forgets every answer. */
 void ct_vcache_clear(ct_db *db);
 
