@@ -196,6 +196,31 @@ static void test_turnout_outlier_past_k_mad_reported(void **state)
     free(out);
 }
 
+/* Each contest's turnouts are its own: council returns of the same
+ * precincts, stored between the mayor's and far off their turnout, change
+ * neither the mayor's median, MAD and count nor its report (issue 8 groups
+ * the rows by contest once instead of scanning them all per contest). */
+static void test_turnout_outlier_per_contest(void **state)
+{
+    gx *g = *state;
+    char got[512], *out = NULL;
+    int i;
+
+    for (i = 1; i <= 4; i++) {
+        mayor(g, i, 1000, (unsigned)(400 + 10 * (i - 1)));
+        council(g, i, 1000, 950, 40, 5, 5); /* 100 % turnout */
+    }
+    for (i = 5; i <= 19; i++)
+        mayor(g, i, 1000, (unsigned)(400 + 10 * (i - 1)));
+    mayor(g, 20, 1000, 741);
+    reports("turnout-outlier", got, sizeof got);
+    assert_string_equal(got, "p20 mayor");
+    assert_int_equal(fx_cli(&out, NULL, "status", "--db", "c.db", NULL), 0);
+    fx_has_line(out, "turnout-outlier p20 mayor turnout 74.1000 % outside median 49.0000 % +- 5 x MAD "
+                     "5.0000 % (20 precincts)");
+    free(out);
+}
+
 static void test_turnout_outlier_needs_20_precincts(void **state)
 {
     gx *g = *state;
@@ -399,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_turnout_outlier_at_k_mad_not_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_turnout_outlier_past_k_mad_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_turnout_outlier_needs_20_precincts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_turnout_outlier_per_contest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registered_differs_across_contests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollup_over_area_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollup_turnout_per_contest, setup, teardown),
