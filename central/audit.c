@@ -973,24 +973,70 @@ out:
     sqlite3_finalize(s);
 }
 
-static void cells(audit *a, sqlite3 *q, const table *t)
+/* Whether column col of table t is compared. */
+static int compared(const audit *a, const table *t, const char *col)
 {
-    char sql[768], col[64], w[2 * PR_ID_MAX + 40];
-    sqlite3_stmt *cols = NULL, *s = NULL;
+    /* meta.created is when init ran, a note, not a fact of the chain. */
+    if (strcmp(t->name, "meta") == 0 && strcmp(col, "created") == 0)
+        return 0;
+    /* A bundle's chain is verified from its text first; with every other
+     * column equal the hashes are, so they would only repeat the
+     * difference that caused them. */
+    return !(a->events_only && (strcmp(col, "hash") == 0 || strcmp(col, "prev_hash") == 0));
+}
 
+/* 1 when no row of t present on both sides differs in a compared column,
+ * found by one join (issue 8: the join per column below repeats every
+ * lookup for each column); 0 when some row does or the question cannot be
+ * put (then every column is compared on its own, which names them). Only
+ * for a bare integer key. */
+static int all_cells_equal(const audit *a, sqlite3 *q, const table *t)
+{
+    char sql[4096], col[64];
+    sqlite3_stmt *cols = NULL, *s = NULL;
+    size_t len;
+    int n = 0, equal = 0;
+
+    len = (size_t)snprintf(sql, sizeof sql, "SELECT 1 FROM main.%s m JOIN stored.%s s ON m.%s = s.%s WHERE 0",
+                           t->name, t->name, t->key, t->key);
     if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &cols, NULL) !=
             SQLITE_OK ||
         sqlite3_bind_text(cols, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
         goto out;
     while (sqlite3_step(cols) == SQLITE_ROW) {
         ct_col_text(cols, 0, col, sizeof col);
-        /* meta.created is when init ran, a note, not a fact of the chain. */
-        if (strcmp(t->name, "meta") == 0 && strcmp(col, "created") == 0)
+        if (!compared(a, t, col))
             continue;
-        /* A bundle's chain is verified from its text first; with every
-         * other column equal the hashes are, so they would only repeat
-         * the difference that caused them. */
-        if (a->events_only && (strcmp(col, "hash") == 0 || strcmp(col, "prev_hash") == 0))
+        len += (size_t)snprintf(sql + len, len < sizeof sql ? sizeof sql - len : 0,
+                                " OR m.%s IS NOT s.%s", col, col);
+        n++;
+    }
+    if (n == 0 || len + sizeof " LIMIT 1" > sizeof sql)
+        goto out;
+    memcpy(sql + len, " LIMIT 1", sizeof " LIMIT 1");
+    if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE)
+        equal = 1;
+out:
+    sqlite3_finalize(s);
+    sqlite3_finalize(cols);
+    return equal;
+}
+
+static void cells(audit *a, sqlite3 *q, const table *t)
+{
+    char sql[768], col[64], w[2 * PR_ID_MAX + 40];
+    sqlite3_stmt *cols = NULL, *s = NULL;
+
+    if (strspn(t->key, "abcdefghijklmnopqrstuvwxyz_") == strlen(t->key) &&
+        all_cells_equal(a, q, t))
+        return;
+    if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &cols, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(cols, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    while (sqlite3_step(cols) == SQLITE_ROW) {
+        ct_col_text(cols, 0, col, sizeof col);
+        if (!compared(a, t, col))
             continue;
         /* A bare key column is an integer key with an index (INTEGER
          * PRIMARY KEY, or revocations' UNIQUE seq): joined on itself, each

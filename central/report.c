@@ -25,7 +25,52 @@ void ct_report_free(ct_report *r)
         free(r->rows[i].votes);
     }
     free(r->rows);
+    free(r->by_contest);
+    free(r->contest_start);
     memset(r, 0, sizeof *r);
+}
+
+/* Groups r's rows by contest (ct_report.by_contest): a stable counting
+ * sort. 0, or -1 out of memory. */
+static int index_by_contest(const cm_definition *def, ct_report *r)
+{
+    size_t i, c, *start = calloc(def->n_contests + 1, sizeof *start);
+    size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
+
+    if (start == NULL || idx == NULL) {
+        free(start);
+        free(idx);
+        return -1;
+    }
+    for (i = 0; i < r->n; i++)
+        start[r->rows[i].contest + 1]++;
+    for (c = 0; c < def->n_contests; c++)
+        start[c + 1] += start[c];
+    for (i = 0; i < r->n; i++)
+        idx[start[r->rows[i].contest]++] = i;
+    /* Each start[c] moved to the end of contest c's rows: shift back. */
+    for (c = def->n_contests; c > 0; c--)
+        start[c] = start[c - 1];
+    start[0] = 0;
+    r->by_contest = idx;
+    r->contest_start = start;
+    return 0;
+}
+
+/* Calls fn(ctx, row) for every row of contest c, in row order. */
+static void each_row_of(const ct_report *r, size_t c, void (*fn)(void *ctx, const ct_pc_row *row),
+                        void *ctx)
+{
+    size_t i;
+
+    if (r->by_contest != NULL) {
+        for (i = r->contest_start[c]; i < r->contest_start[c + 1]; i++)
+            fn(ctx, &r->rows[r->by_contest[i]]);
+        return;
+    }
+    for (i = 0; i < r->n; i++)
+        if (r->rows[i].contest == c)
+            fn(ctx, &r->rows[i]);
 }
 
 typedef struct build_ctx {
@@ -184,6 +229,10 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
             if (r->rows[k].status == CT_ST_IN_TALLY && load_counts(db, &r->rows[k], ret, e) != 0)
                 goto out;
     }
+    if (index_by_contest(def, r) != 0) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
     rc = 0;
 out:
     if (reading)
@@ -247,29 +296,71 @@ static void sum_row(const cm_definition *def, ct_contest_sum *s, const ct_pc_row
     }
 }
 
+typedef struct sum_ctx {
+    const cm_definition *def;
+    ct_contest_sum *s;              /* one sum, or per area (sum_up_areas) */
+} sum_ctx;
+
+static void sum_one(void *vctx, const ct_pc_row *row)
+{
+    sum_ctx *x = vctx;
+
+    sum_row(x->def, x->s, row);
+}
+
+/* Adds the row to the sums of its precinct's area and every ancestor; the
+ * loader refused cycles, and the step bound keeps that promise local. */
+static void sum_up_areas(void *vctx, const ct_pc_row *row)
+{
+    sum_ctx *x = vctx;
+    size_t a = x->def->precincts[row->precinct].area, steps;
+
+    for (steps = 0; a != NONE && steps < x->def->n_areas; steps++) {
+        sum_row(x->def, &x->s[a], row);
+        a = x->def->areas[a].parent;
+    }
+}
+
+typedef struct count_ctx {
+    size_t *by, expected;
+} count_ctx;
+
+static void count_one(void *vctx, const ct_pc_row *row)
+{
+    count_ctx *x = vctx;
+
+    x->by[row->status]++;
+    x->expected++;
+}
+
+size_t ct_contest_status_counts(const ct_report *r, size_t contest, size_t by[CT_ST_COUNT])
+{
+    count_ctx x = {by, 0};
+
+    memset(by, 0, CT_ST_COUNT * sizeof *by);
+    each_row_of(r, contest, count_one, &x);
+    return x.expected;
+}
+
 int ct_contest_sum_build(const cm_definition *def, const ct_report *r, size_t contest,
                          ct_contest_sum *s)
 {
-    size_t i;
-    int rc = -1;
+    sum_ctx x = {def, s};
 
-    if (sum_init(def, contest, s) != 0)
-        goto out;
-    for (i = 0; i < r->n; i++)
-        if (r->rows[i].contest == contest)
-            sum_row(def, s, &r->rows[i]);
-    rc = 0;
-out:
-    if (rc != 0)
+    if (sum_init(def, contest, s) != 0) {
         ct_contest_sum_free(s);
-    return rc;
+        return -1;
+    }
+    each_row_of(r, contest, sum_one, &x);
+    return 0;
 }
 
 int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t contest,
                        ct_contest_sum **out)
 {
     ct_contest_sum *sums = NULL;
-    size_t i, a, n = def->n_areas, steps;
+    sum_ctx x = {def, NULL};
+    size_t a, n = def->n_areas;
     int rc = -1;
 
     *out = NULL;
@@ -279,17 +370,8 @@ int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t cont
     for (a = 0; a < n; a++)
         if (sum_init(def, contest, &sums[a]) != 0)
             goto out;
-    for (i = 0; i < r->n; i++) {
-        if (r->rows[i].contest != contest)
-            continue;
-        /* the precinct's area and every ancestor; the loader refused
-         * cycles, and the step bound keeps that promise local */
-        a = def->precincts[r->rows[i].precinct].area;
-        for (steps = 0; a != NONE && steps < n; steps++) {
-            sum_row(def, &sums[a], &r->rows[i]);
-            a = def->areas[a].parent;
-        }
-    }
+    x.s = sums;
+    each_row_of(r, contest, sum_up_areas, &x);
     *out = sums;
     sums = NULL;
     rc = 0;
@@ -783,37 +865,30 @@ static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t
     return 0;
 }
 
-/* Every contest's turnout outliers, contest by contest. The rows are
- * grouped by contest once (a stable counting sort, so each contest's rows
- * keep their order): issue 8 found a scan of every row per contest, which
- * is quadratic in the size of the election. */
+/* Every contest's turnout outliers, contest by contest, each over its own
+ * rows (ct_report.by_contest; a report without it is grouped here). */
 static int all_turnout_outliers(const cm_definition *def, const ct_report *r, notes *l)
 {
-    size_t *start = calloc(def->n_contests + 1, sizeof *start);
-    size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
     uint64_t *t = malloc((r->n ? r->n : 1) * sizeof *t);
     uint64_t *dev = malloc((r->n ? r->n : 1) * sizeof *dev);
-    size_t i, c;
+    ct_report own = *r;             /* r's rows, with an index of its own if r has none */
+    size_t c;
     int rc = -1;
 
-    if (start == NULL || idx == NULL || t == NULL || dev == NULL)
+    if (r->by_contest == NULL)
+        own.by_contest = own.contest_start = NULL;
+    if (t == NULL || dev == NULL || (own.by_contest == NULL && index_by_contest(def, &own) != 0))
         goto out;
-    for (i = 0; i < r->n; i++)
-        start[r->rows[i].contest + 1]++;
     for (c = 0; c < def->n_contests; c++)
-        start[c + 1] += start[c];
-    for (i = 0; i < r->n; i++)
-        idx[start[r->rows[i].contest]++] = i;
-    /* start[c] is now the end of contest c's rows, the start of c + 1's. */
-    for (c = 0; c < def->n_contests; c++) {
-        size_t from = c == 0 ? 0 : start[c - 1];
-        if (turnout_outliers(def, r, c, idx + from, start[c] - from, t, dev, l) != 0)
+        if (turnout_outliers(def, &own, c, own.by_contest + own.contest_start[c],
+                             own.contest_start[c + 1] - own.contest_start[c], t, dev, l) != 0)
             goto out;
-    }
     rc = 0;
 out:
-    free(start);
-    free(idx);
+    if (r->by_contest == NULL) {
+        free(own.by_contest);
+        free(own.contest_start);
+    }
     free(t);
     free(dev);
     return rc;

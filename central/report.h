@@ -33,6 +33,13 @@ typedef struct ct_report {
     size_t n;
     ct_pc_row *rows;                /* precincts in definition order, each
                                      * one's contests in its listed order */
+    /* The rows grouped by contest (issue 8: a scan of every row for each
+     * contest is quadratic in the size of the election): contest c's rows
+     * are rows[by_contest[contest_start[c]]] .. rows[by_contest[contest_start[c
+     * + 1] - 1]], in row order. Set by ct_report_build; NULL in a report
+     * made otherwise, which the functions below then scan whole. */
+    size_t *by_contest;
+    size_t *contest_start;          /* def->n_contests + 1 entries */
 } ct_report;
 
 /* Builds the report at as_of (0: now). With want_counts the counts of
@@ -40,6 +47,11 @@ typedef struct ct_report {
  * signed bytes are the truth, not a copy). 0, or -1 with e. */
 int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_err *e);
 void ct_report_free(ct_report *r);
+
+/* The rows of contest (an index of the definition's contests) per status
+ * into by (CT_ST_COUNT counts, overwritten); returns how many rows it has
+ * (the precincts that expect a return of it). */
+size_t ct_contest_status_counts(const ct_report *r, size_t contest, size_t by[CT_ST_COUNT]);
 
 /* Sums over the precincts in the tally of one contest. */
 typedef struct ct_contest_sum {

@@ -382,14 +382,7 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
     }
     fputc('\n', out);
     for (c = 0; c < def->n_contests; c++) {
-        memset(by, 0, sizeof by);
-        expected = 0;
-        for (i = 0; i < r->n; i++) {
-            if (r->rows[i].contest == c) {
-                by[r->rows[i].status]++;
-                expected++;
-            }
-        }
+        expected = ct_contest_status_counts(r, c, by);
         print_counts_row(out, def->contests[c].id, wc, expected, by);
     }
     print_counts_row(out, "total", wc, all, total);
@@ -480,14 +473,7 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
         total[row->status]++;
     }
     for (c = 0; c < def->n_contests; c++) {
-        memset(by, 0, sizeof by);
-        expected = 0;
-        for (i = 0; i < r->n; i++) {
-            if (r->rows[i].contest == c) {
-                by[r->rows[i].status]++;
-                expected++;
-            }
-        }
+        expected = ct_contest_status_counts(r, c, by);
         o = counts_json(expected, by);
         json_object_set_new(o, "contest", json_string(def->contests[c].id));
         json_array_append_new(contests, o);
