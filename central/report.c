@@ -73,6 +73,29 @@ static void each_row_of(const ct_report *r, size_t c, void (*fn)(void *ctx, cons
             fn(ctx, &r->rows[i]);
 }
 
+size_t ct_report_contest_n(const ct_report *r, size_t c)
+{
+    size_t i, n = 0;
+
+    if (r->by_contest != NULL)
+        return r->contest_start[c + 1] - r->contest_start[c];
+    for (i = 0; i < r->n; i++)
+        n += r->rows[i].contest == c;
+    return n;
+}
+
+const ct_pc_row *ct_report_contest_row(const ct_report *r, size_t c, size_t k)
+{
+    size_t i;
+
+    if (r->by_contest != NULL)
+        return &r->rows[r->by_contest[r->contest_start[c] + k]];
+    for (i = 0; i < r->n; i++)
+        if (r->rows[i].contest == c && k-- == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
 typedef struct build_ctx {
     ct_db *db;
     ct_report *r;

@@ -48,6 +48,13 @@ typedef struct ct_report {
 int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_err *e);
 void ct_report_free(ct_report *r);
 
+/* Contest c's rows in row order: ct_report_contest_n of them, the k-th
+ * (from 0) by ct_report_contest_row (borrowed from r; NULL past the end).
+ * Constant time on a report from ct_report_build; a report without its
+ * index is searched. */
+size_t ct_report_contest_n(const ct_report *r, size_t c);
+const ct_pc_row *ct_report_contest_row(const ct_report *r, size_t c, size_t k);
+
 /* The rows of contest (an index of the definition's contests) per status
  * into by (CT_ST_COUNT counts, overwritten); returns how many rows it has
  * (the precincts that expect a return of it). */

@@ -247,9 +247,9 @@ static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct
     size_t wp = strlen("precinct"), i, k, w;
     char num[32], hex[PR_HASH_HEX + 1];
 
-    for (i = 0; i < r->n; i++)
-        if (r->rows[i].contest == c && ct_width(def->precincts[r->rows[i].precinct].id) > wp)
-            wp = ct_width(def->precincts[r->rows[i].precinct].id);
+    for (i = 0; i < ct_report_contest_n(r, c); i++)
+        if (ct_width(def->precincts[ct_report_contest_row(r, c, i)->precinct].id) > wp)
+            wp = ct_width(def->precincts[ct_report_contest_row(r, c, i)->precinct].id);
     fputs("\n  by precinct\n  ", out);
     ct_pad(out, "precinct", wp);
     for (k = 0; k < pr->n_lines; k++) {
@@ -263,10 +263,8 @@ static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct
         ct_rpad(out, ct->candidates[k].id, w > 10 ? w : 10);
     }
     fputs("  key               return\n", out);
-    for (i = 0; i < r->n; i++) {
-        const ct_pc_row *row = &r->rows[i];
-        if (row->contest != c)
-            continue;
+    for (i = 0; i < ct_report_contest_n(r, c); i++) {
+        const ct_pc_row *row = ct_report_contest_row(r, c, i);
         fputs("  ", out);
         ct_pad(out, def->precincts[row->precinct].id, wp);
         if (row->status != CT_ST_IN_TALLY || row->counts == NULL) {
@@ -772,11 +770,9 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
         json_object_set_new(j, "by_area", areas_json(def, co));
     if (op->by_precinct) {
         a = json_array();
-        for (i = 0; i < r->n; i++) {
-            const ct_pc_row *row = &r->rows[i];
+        for (i = 0; i < ct_report_contest_n(r, co->c); i++) {
+            const ct_pc_row *row = ct_report_contest_row(r, co->c, i);
             json_t *counts, *votes;
-            if (row->contest != co->c)
-                continue;
             o = json_object();
             json_object_set_new(o, "precinct", json_string(def->precincts[row->precinct].id));
             json_object_set_new(o, "status", json_string(ct_status_name(row->status)));
@@ -1032,13 +1028,11 @@ static void csv_by_precinct(FILE *out, const cm_definition *def, const ct_report
     csv_row row;
     char hex[PR_HASH_HEX + 1];
 
-    for (i = 0; i < r->n; i++) {
-        const ct_pc_row *pr_row = &r->rows[i];
+    for (i = 0; i < ct_report_contest_n(r, co->c); i++) {
+        const ct_pc_row *pr_row = ct_report_contest_row(r, co->c, i);
         const char *pid = def->precincts[pr_row->precinct].id;
         const char *aid = def->areas[def->precincts[pr_row->precinct].area].id;
 
-        if (pr_row->contest != co->c)
-            continue;
         csv_begin(&row, ct->id, aid, pid, "status", ct_status_name(pr_row->status));
         if (pr_row->has_head) {
             csv_count(&row, pr_row->revision);
