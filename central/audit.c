@@ -1007,8 +1007,8 @@ static int all_cells_equal(const audit *a, sqlite3 *q, const table *t)
         ct_col_text(cols, 0, col, sizeof col);
         if (!compared(a, t, col))
             continue;
-        len += (size_t)snprintf(sql + len, len < sizeof sql ? sizeof sql - len : 0,
-                                " OR m.%s IS NOT s.%s", col, col);
+        if (len < sizeof sql)
+            len += (size_t)snprintf(sql + len, sizeof sql - len, " OR m.%s IS NOT s.%s", col, col);
         n++;
     }
     if (n == 0 || len + sizeof " LIMIT 1" > sizeof sql)

@@ -411,13 +411,17 @@ static void en_batch_clear(en_batch *b)
     b->n = 0;
 }
 
-/* Reads up to ENROL_BATCH requests into b (b->n of them). 1 when the
- * stream has more, 0 at its end, -1 with e on a read error. */
+/* Reads up to ENROL_BATCH requests into b (b->n of them), stopping early
+ * when b holds some and the stream has nothing more to read now (a slow
+ * producer's requests are enrolled without waiting for more, as import
+ * does). 1 when the stream may have more, 0 at its end, -1 with e on a
+ * read error. */
 static int en_batch_read(ct_stream *st, en_batch *b, ct_err *e)
 {
     int k = 1;
 
-    while (b->n < ENROL_BATCH && (k = ct_stream_next(st, &b->in[b->n], e)) == 1) {
+    while (b->n < ENROL_BATCH && !(b->n > 0 && ct_stream_waits(st)) &&
+           (k = ct_stream_next(st, &b->in[b->n], e)) == 1) {
         size_t n = b->n++;
         b->names[n] = b->in[n].name;
         b->lens[n] = b->in[n].len;
@@ -436,28 +440,39 @@ static int en_batch_read(ct_stream *st, en_batch *b, ct_err *e)
 }
 
 /* `central enroll -`: requests back to back on standard input, split like
- * the return stream (input.h), enrolled in batches of ENROL_BATCH. While a
- * batch is written, the signatures of the next are checked on the other
- * threads (issue 8; as import does): the writer never waits for them
- * unless the checks are the slower part. */
+ * the return stream (input.h), enrolled in batches of up to ENROL_BATCH.
+ * While a batch is written, the signatures of the next are checked on the
+ * other threads (issue 8; as import does): the next batch is read first,
+ * unless the stream has nothing to read now. A read error still lets the
+ * batch already read be enrolled and printed before the command fails. */
 static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *code, ct_err *e)
 {
     ct_stream *st = ct_stream_new_for(stdin, "station-enrolment ");
     en_batch *b = calloc(2, sizeof *b);
     size_t cur = 0;
-    int rc = -1, more;
+    int rc = -1, more = 1, read_failed = 0;
+    ct_err rerr;
 
+    memset(&rerr, 0, sizeof rerr);
     if (st == NULL || b == NULL) {
         ct_err_set(e, CT_EXIT_IO, "-", "out of memory");
         goto out;
     }
-    if ((more = en_batch_read(st, &b[cur], e)) < 0)
-        goto out;
-    b[cur].check = ct_enroll_check_start(b[cur].n, b[cur].bufs, b[cur].lens);
-    while (b[cur].n > 0) {
+    for (;;) {
         en_batch *now = &b[cur], *nx = &b[1 - cur];
-        if (more && (more = en_batch_read(st, nx, e)) < 0)
-            goto out;
+        if (now->n == 0) {
+            if (more && (more = en_batch_read(st, now, &rerr)) < 0) {
+                read_failed = 1;
+                more = 0;
+            }
+            if (now->n == 0)
+                break;
+            now->check = ct_enroll_check_start(now->n, now->bufs, now->lens);
+        }
+        if (more && !ct_stream_waits(st) && (more = en_batch_read(st, nx, &rerr)) < 0) {
+            read_failed = 1;
+            more = 0;
+        }
         /* This batch's checks first, so the next one's have the cores. */
         (void)check_wait(now->check);
         nx->check = ct_enroll_check_start(nx->n, nx->bufs, nx->lens);
@@ -470,6 +485,10 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
     }
     rc = 0;
 out:
+    if (read_failed && rc == 0) {
+        *e = rerr;
+        rc = -1;
+    }
     if (b != NULL) {
         en_batch_clear(&b[0]);
         en_batch_clear(&b[1]);

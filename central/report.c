@@ -89,7 +89,9 @@ const ct_pc_row *ct_report_contest_row(const ct_report *r, size_t c, size_t k)
     size_t i;
 
     if (r->by_contest != NULL)
-        return &r->rows[r->by_contest[r->contest_start[c] + k]];
+        return k < r->contest_start[c + 1] - r->contest_start[c]
+                   ? &r->rows[r->by_contest[r->contest_start[c] + k]]
+                   : NULL;
     for (i = 0; i < r->n; i++)
         if (r->rows[i].contest == c && k-- == 0)
             return &r->rows[i];

@@ -12,7 +12,7 @@ GEN=$BUILD/bench/bench-gen
 [ -x "$GEN" ] || { echo "enroll_stream: $GEN not built" >&2; exit 1; }
 N=2500
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'exec 3>&- 2>/dev/null || true; rm -rf "$tmp"' EXIT
 cd "$tmp"
 "$GEN" --precincts "$N" --faults 0 --seed 3 --out g >/dev/null
 mkdir req
@@ -51,4 +51,23 @@ check "the junk refused where it was" "$(sed -n 1023p b.out | cut -c1-16)" "refu
 check "the tampered one refused where it was" "$(sed -n 1024p b.out | grep -c 'does not verify')" 1
 check "the repeat already enrolled where it was" "$(sed -n 1025p b.out | cut -d' ' -f1)" already-enrolled
 check "keys stored" "$(/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM keys").fetchone()[0])' b.db)" "$N"
+
+# A slow producer: the first request's line comes before the second is sent
+# (the next batch is read only while the stream has something to read).
+"$CENTRAL" init --db c.db --definition g/definition.json --commission-pub g/commission.pub >/dev/null
+mkfifo in
+"$CENTRAL" enroll --db c.db - <in >c.out 2>/dev/null &
+pid=$!
+exec 3>in
+cat req/000000.req >&3
+for _ in $(seq 1 100); do
+  [ -s c.out ] && break
+  sleep 0.05
+done
+first=$(cut -d' ' -f1 c.out)
+cat req/000001.req >&3
+exec 3>&-
+wait "$pid" || true
+check "the first line came before the second request" "$first" enrolled
+check "then the second" "$(wc -l <c.out)" 2
 exit $fail
