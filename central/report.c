@@ -416,35 +416,58 @@ void ct_area_sums_free(ct_contest_sum *sums, size_t n)
 
 void ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n)
 {
-    size_t top = 0, k, a;
+    size_t na = def->n_areas, top = 0, k, a, p;
+    /* The areas grouped by parent, in definition order (a counting sort):
+     * kids[start[p] .. start[p + 1]) are p's children (issue 8: a scan of
+     * every area per area is quadratic, and tally --by area orders the
+     * tree once per contest). Without memory, the scan is the fallback. */
+    size_t *start = calloc(na + 2, sizeof *start), *kids = malloc((na ? na : 1) * sizeof *kids);
 
+    if (start != NULL && kids != NULL) {
+        /* slot na + 1 groups the roots (no parent) */
+        for (k = 0; k < na; k++)
+            start[(def->areas[k].parent < na ? def->areas[k].parent : na) + 1]++;
+        for (p = 0; p <= na; p++)
+            start[p + 1] += start[p];
+        for (k = 0; k < na; k++)
+            kids[start[def->areas[k].parent < na ? def->areas[k].parent : na]++] = k;
+        for (p = na + 1; p > 0; p--)
+            start[p] = start[p - 1];
+        start[0] = 0;
+    } else {
+        free(start);
+        free(kids);
+        start = kids = NULL;
+    }
     /* An explicit stack (in `order` itself, filled from the end) keeps the
      * walk iterative: first push root, then repeatedly pop, emit, push the
-     * children in reverse definition order. O(areas^2) in the worst case,
-     * and areas are few (thousands) next to precincts. */
+     * children in reverse definition order. */
     *n = 0;
-    if (root < def->n_areas) {
-        order[def->n_areas - 1] = root;
-        depth[def->n_areas - 1] = 0;
+    if (root < na) {
+        order[na - 1] = root;
+        depth[na - 1] = 0;
         top = 1;
     }
     while (top > 0) {
-        size_t d;
+        size_t d, i;
 
         top--;
-        a = order[def->n_areas - 1 - top];
-        d = depth[def->n_areas - 1 - top];
+        a = order[na - 1 - top];
+        d = depth[na - 1 - top];
         order[*n] = a;
         depth[*n] = d;
         (*n)++;
-        for (k = def->n_areas; k-- > 0;) {
-            if (def->areas[k].parent != a || *n + top >= def->n_areas)
+        for (i = kids != NULL ? start[a + 1] : na; i-- > (kids != NULL ? start[a] : 0);) {
+            k = kids != NULL ? kids[i] : i;
+            if (def->areas[k].parent != a || *n + top >= na)
                 continue;
-            order[def->n_areas - 1 - top] = k;
-            depth[def->n_areas - 1 - top] = d + 1;
+            order[na - 1 - top] = k;
+            depth[na - 1 - top] = d + 1;
             top++;
         }
     }
+    free(start);
+    free(kids);
 }
 
 void ct_contest_sum_free(ct_contest_sum *s)
