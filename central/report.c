@@ -30,72 +30,41 @@ void ct_report_free(ct_report *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Groups r's rows by contest (ct_report.by_contest): a stable counting
- * sort. 0, or -1 out of memory. */
-static int index_by_contest(const cm_definition *def, ct_report *r)
+int ct_group_by(size_t n, size_t n_keys, size_t (*key)(const void *ctx, size_t i), const void *ctx,
+                size_t **idx, size_t **start)
 {
-    size_t i, c, *start = calloc(def->n_contests + 1, sizeof *start);
-    size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
+    size_t i, g, *st = calloc(n_keys + 1, sizeof *st), *ix = malloc((n ? n : 1) * sizeof *ix);
 
-    if (start == NULL || idx == NULL) {
-        free(start);
-        free(idx);
+    *idx = *start = NULL;
+    if (st == NULL || ix == NULL) {
+        free(st);
+        free(ix);
         return -1;
     }
-    for (i = 0; i < r->n; i++)
-        start[r->rows[i].contest + 1]++;
-    for (c = 0; c < def->n_contests; c++)
-        start[c + 1] += start[c];
-    for (i = 0; i < r->n; i++)
-        idx[start[r->rows[i].contest]++] = i;
-    /* Each start[c] moved to the end of contest c's rows: shift back. */
-    for (c = def->n_contests; c > 0; c--)
-        start[c] = start[c - 1];
-    start[0] = 0;
-    r->by_contest = idx;
-    r->contest_start = start;
+    for (i = 0; i < n; i++)
+        st[key(ctx, i) + 1]++;
+    for (g = 0; g < n_keys; g++)
+        st[g + 1] += st[g];
+    for (i = 0; i < n; i++)
+        ix[st[key(ctx, i)]++] = i;
+    /* Each st[g] moved to the end of group g: shift back. */
+    for (g = n_keys; g > 0; g--)
+        st[g] = st[g - 1];
+    st[0] = 0;
+    *idx = ix;
+    *start = st;
     return 0;
 }
 
-/* Calls fn(ctx, row) for every row of contest c, in row order. */
-static void each_row_of(const ct_report *r, size_t c, void (*fn)(void *ctx, const ct_pc_row *row),
-                        void *ctx)
+static size_t row_contest(const void *ctx, size_t i)
 {
-    size_t i;
-
-    if (r->by_contest != NULL) {
-        for (i = r->contest_start[c]; i < r->contest_start[c + 1]; i++)
-            fn(ctx, &r->rows[r->by_contest[i]]);
-        return;
-    }
-    for (i = 0; i < r->n; i++)
-        if (r->rows[i].contest == c)
-            fn(ctx, &r->rows[i]);
+    return ((const ct_report *)ctx)->rows[i].contest;
 }
 
-size_t ct_report_contest_n(const ct_report *r, size_t c)
+const size_t *ct_report_contest_rows(const ct_report *r, size_t c, size_t *n)
 {
-    size_t i, n = 0;
-
-    if (r->by_contest != NULL)
-        return r->contest_start[c + 1] - r->contest_start[c];
-    for (i = 0; i < r->n; i++)
-        n += r->rows[i].contest == c;
-    return n;
-}
-
-const ct_pc_row *ct_report_contest_row(const ct_report *r, size_t c, size_t k)
-{
-    size_t i;
-
-    if (r->by_contest != NULL)
-        return k < r->contest_start[c + 1] - r->contest_start[c]
-                   ? &r->rows[r->by_contest[r->contest_start[c] + k]]
-                   : NULL;
-    for (i = 0; i < r->n; i++)
-        if (r->rows[i].contest == c && k-- == 0)
-            return &r->rows[i];
-    return NULL;
+    *n = r->contest_start[c + 1] - r->contest_start[c];
+    return r->by_contest + r->contest_start[c];
 }
 
 typedef struct build_ctx {
@@ -254,7 +223,7 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
             if (r->rows[k].status == CT_ST_IN_TALLY && load_counts(db, &r->rows[k], ret, e) != 0)
                 goto out;
     }
-    if (index_by_contest(def, r) != 0) {
+    if (ct_group_by(r->n, def->n_contests, row_contest, r, &r->by_contest, &r->contest_start) != 0) {
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
         goto out;
     }
@@ -321,62 +290,29 @@ static void sum_row(const cm_definition *def, ct_contest_sum *s, const ct_pc_row
     }
 }
 
-typedef struct sum_ctx {
-    const cm_definition *def;
-    ct_contest_sum *s;              /* one sum, or per area (sum_up_areas) */
-} sum_ctx;
-
-static void sum_one(void *vctx, const ct_pc_row *row)
-{
-    sum_ctx *x = vctx;
-
-    sum_row(x->def, x->s, row);
-}
-
-/* Adds the row to the sums of its precinct's area and every ancestor; the
- * loader refused cycles, and the step bound keeps that promise local. */
-static void sum_up_areas(void *vctx, const ct_pc_row *row)
-{
-    sum_ctx *x = vctx;
-    size_t a = x->def->precincts[row->precinct].area, steps;
-
-    for (steps = 0; a != NONE && steps < x->def->n_areas; steps++) {
-        sum_row(x->def, &x->s[a], row);
-        a = x->def->areas[a].parent;
-    }
-}
-
-typedef struct count_ctx {
-    size_t *by, expected;
-} count_ctx;
-
-static void count_one(void *vctx, const ct_pc_row *row)
-{
-    count_ctx *x = vctx;
-
-    x->by[row->status]++;
-    x->expected++;
-}
-
 size_t ct_contest_status_counts(const ct_report *r, size_t contest, size_t by[CT_ST_COUNT])
 {
-    count_ctx x = {by, 0};
+    size_t k, n;
+    const size_t *ix = ct_report_contest_rows(r, contest, &n);
 
     memset(by, 0, CT_ST_COUNT * sizeof *by);
-    each_row_of(r, contest, count_one, &x);
-    return x.expected;
+    for (k = 0; k < n; k++)
+        by[r->rows[ix[k]].status]++;
+    return n;
 }
 
 int ct_contest_sum_build(const cm_definition *def, const ct_report *r, size_t contest,
                          ct_contest_sum *s)
 {
-    sum_ctx x = {def, s};
+    size_t k, n;
+    const size_t *ix = ct_report_contest_rows(r, contest, &n);
 
     if (sum_init(def, contest, s) != 0) {
         ct_contest_sum_free(s);
         return -1;
     }
-    each_row_of(r, contest, sum_one, &x);
+    for (k = 0; k < n; k++)
+        sum_row(def, s, &r->rows[ix[k]]);
     return 0;
 }
 
@@ -384,8 +320,8 @@ int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t cont
                        ct_contest_sum **out)
 {
     ct_contest_sum *sums = NULL;
-    sum_ctx x = {def, NULL};
-    size_t a, n = def->n_areas;
+    size_t a, k, m, n = def->n_areas, steps;
+    const size_t *ix = ct_report_contest_rows(r, contest, &m);
     int rc = -1;
 
     *out = NULL;
@@ -395,8 +331,16 @@ int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t cont
     for (a = 0; a < n; a++)
         if (sum_init(def, contest, &sums[a]) != 0)
             goto out;
-    x.s = sums;
-    each_row_of(r, contest, sum_up_areas, &x);
+    for (k = 0; k < m; k++) {
+        const ct_pc_row *row = &r->rows[ix[k]];
+        /* the precinct's area and every ancestor; the loader refused
+         * cycles, and the step bound keeps that promise local */
+        a = def->precincts[row->precinct].area;
+        for (steps = 0; a != NONE && steps < n; steps++) {
+            sum_row(def, &sums[a], row);
+            a = def->areas[a].parent;
+        }
+    }
     *out = sums;
     sums = NULL;
     rc = 0;
@@ -414,42 +358,35 @@ void ct_area_sums_free(ct_contest_sum *sums, size_t n)
     free(sums);
 }
 
-void ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n)
+/* An area's parent as a group of ct_group_by: the root's (none) is
+ * n_areas. */
+static size_t area_parent(const void *ctx, size_t i)
 {
-    size_t na = def->n_areas, top = 0, k, a, p;
-    /* The areas grouped by parent, in definition order (a counting sort):
-     * kids[start[p] .. start[p + 1]) are p's children (issue 8: a scan of
-     * every area per area is quadratic, and tally --by area orders the
-     * tree once per contest). Without memory, the scan is the fallback. */
-    size_t *start = calloc(na + 2, sizeof *start), *kids = malloc((na ? na : 1) * sizeof *kids);
+    const cm_definition *def = ctx;
 
-    if (start != NULL && kids != NULL) {
-        /* slot na + 1 groups the roots (no parent) */
-        for (k = 0; k < na; k++)
-            start[(def->areas[k].parent < na ? def->areas[k].parent : na) + 1]++;
-        for (p = 0; p <= na; p++)
-            start[p + 1] += start[p];
-        for (k = 0; k < na; k++)
-            kids[start[def->areas[k].parent < na ? def->areas[k].parent : na]++] = k;
-        for (p = na + 1; p > 0; p--)
-            start[p] = start[p - 1];
-        start[0] = 0;
-    } else {
-        free(start);
-        free(kids);
-        start = kids = NULL;
-    }
+    return def->areas[i].parent < def->n_areas ? def->areas[i].parent : def->n_areas;
+}
+
+int ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n)
+{
+    size_t na = def->n_areas, top = 0, a, i, *kids, *start;
+
+    /* kids[start[a] .. start[a + 1]): a's children in definition order
+     * (issue 8: a scan of every area per area is quadratic, and tally --by
+     * area orders the tree once per contest). */
+    *n = 0;
+    if (ct_group_by(na, na + 1, area_parent, def, &kids, &start) != 0)
+        return -1;
     /* An explicit stack (in `order` itself, filled from the end) keeps the
      * walk iterative: first push root, then repeatedly pop, emit, push the
      * children in reverse definition order. */
-    *n = 0;
     if (root < na) {
         order[na - 1] = root;
         depth[na - 1] = 0;
         top = 1;
     }
     while (top > 0) {
-        size_t d, i;
+        size_t d;
 
         top--;
         a = order[na - 1 - top];
@@ -457,17 +394,15 @@ void ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t 
         order[*n] = a;
         depth[*n] = d;
         (*n)++;
-        for (i = kids != NULL ? start[a + 1] : na; i-- > (kids != NULL ? start[a] : 0);) {
-            k = kids != NULL ? kids[i] : i;
-            if (def->areas[k].parent != a || *n + top >= na)
-                continue;
-            order[na - 1 - top] = k;
+        for (i = start[a + 1]; i-- > start[a] && *n + top < na;) {
+            order[na - 1 - top] = kids[i];
             depth[na - 1 - top] = d + 1;
             top++;
         }
     }
-    free(start);
     free(kids);
+    free(start);
+    return 0;
 }
 
 void ct_contest_sum_free(ct_contest_sum *s)
@@ -868,18 +803,19 @@ static uint64_t row_turnout(const cm_definition *def, const ct_pc_row *row, int 
     return *ok ? t : 0;
 }
 
-/* Turnout outliers of contest c, whose rows are r->rows[idx[0..m)] in row
- * order. t and dev are scratch space of at least m each. */
-static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t c,
-                            const size_t *idx, size_t m, uint64_t *t, uint64_t *dev, notes *l)
+/* Turnout outliers of contest c. t and dev are scratch space of at least
+ * as many entries as c has rows. */
+static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t c, uint64_t *t,
+                            uint64_t *dev, notes *l)
 {
     uint64_t med, mad, span, v;
-    size_t i, n = 0;
+    size_t i, n = 0, m;
+    const size_t *ix = ct_report_contest_rows(r, c, &m);
     int ok;
     char a[32], b[32], mt[32];
 
     for (i = 0; i < m; i++) {
-        v = row_turnout(def, &r->rows[idx[i]], &ok);
+        v = row_turnout(def, &r->rows[ix[i]], &ok);
         if (ok)
             t[n++] = v;
     }
@@ -896,7 +832,7 @@ static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t
     ppm_text(med, a);
     ppm_text(mad, mt);
     for (i = 0; i < m; i++) {
-        const ct_pc_row *row = &r->rows[idx[i]];
+        const ct_pc_row *row = &r->rows[ix[i]];
         ct_note *nt;
 
         v = row_turnout(def, row, &ok);
@@ -913,30 +849,21 @@ static int turnout_outliers(const cm_definition *def, const ct_report *r, size_t
     return 0;
 }
 
-/* Every contest's turnout outliers, contest by contest, each over its own
- * rows (ct_report.by_contest; a report without it is grouped here). */
+/* Every contest's turnout outliers, contest by contest. */
 static int all_turnout_outliers(const cm_definition *def, const ct_report *r, notes *l)
 {
     uint64_t *t = malloc((r->n ? r->n : 1) * sizeof *t);
     uint64_t *dev = malloc((r->n ? r->n : 1) * sizeof *dev);
-    ct_report own = *r;             /* r's rows, with an index of its own if r has none */
     size_t c;
     int rc = -1;
 
-    if (r->by_contest == NULL)
-        own.by_contest = own.contest_start = NULL;
-    if (t == NULL || dev == NULL || (own.by_contest == NULL && index_by_contest(def, &own) != 0))
+    if (t == NULL || dev == NULL)
         goto out;
     for (c = 0; c < def->n_contests; c++)
-        if (turnout_outliers(def, &own, c, own.by_contest + own.contest_start[c],
-                             own.contest_start[c + 1] - own.contest_start[c], t, dev, l) != 0)
+        if (turnout_outliers(def, r, c, t, dev, l) != 0)
             goto out;
     rc = 0;
 out:
-    if (r->by_contest == NULL) {
-        free(own.by_contest);
-        free(own.contest_start);
-    }
     free(t);
     free(dev);
     return rc;

@@ -34,10 +34,9 @@ typedef struct ct_report {
     ct_pc_row *rows;                /* precincts in definition order, each
                                      * one's contests in its listed order */
     /* The rows grouped by contest (issue 8: a scan of every row for each
-     * contest is quadratic in the size of the election): contest c's rows
-     * are rows[by_contest[contest_start[c]]] .. rows[by_contest[contest_start[c
-     * + 1] - 1]], in row order. Set by ct_report_build; NULL in a report
-     * made otherwise, which the functions below then scan whole. */
+     * contest is quadratic in the size of the election), set by
+     * ct_report_build: contest c's rows are rows[by_contest[k]] for k in
+     * contest_start[c] .. contest_start[c + 1] - 1, in row order. */
     size_t *by_contest;
     size_t *contest_start;          /* def->n_contests + 1 entries */
 } ct_report;
@@ -48,12 +47,16 @@ typedef struct ct_report {
 int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_err *e);
 void ct_report_free(ct_report *r);
 
-/* Contest c's rows in row order: ct_report_contest_n of them, the k-th
- * (from 0) by ct_report_contest_row (borrowed from r; NULL past the end).
- * Constant time on a report from ct_report_build; a report without its
- * index is searched. */
-size_t ct_report_contest_n(const ct_report *r, size_t c);
-const ct_pc_row *ct_report_contest_row(const ct_report *r, size_t c, size_t k);
+/* Groups items 0..n-1 by key(ctx, i), which must be < n_keys, keeping
+ * their order (a stable counting sort): group g is (*idx)[(*start)[g] ..
+ * (*start)[g + 1]). *idx (n entries) and *start (n_keys + 1) are
+ * malloc'd for the caller. 0, or -1 out of memory (both NULL). */
+int ct_group_by(size_t n, size_t n_keys, size_t (*key)(const void *ctx, size_t i), const void *ctx,
+                size_t **idx, size_t **start);
+
+/* Contest c's rows of a report from ct_report_build, in row order: *n row
+ * indexes into r->rows (borrowed from r). Constant time. */
+const size_t *ct_report_contest_rows(const ct_report *r, size_t c, size_t *n);
 
 /* The rows of contest (an index of the definition's contests) per status
  * into by (CT_ST_COUNT counts, overwritten); returns how many rows it has
@@ -140,8 +143,9 @@ void ct_area_sums_free(ct_contest_sum *sums, size_t n);
 
 /* Areas of the subtree of `root` in depth-first order (children in
  * definition order): order[0..*n) and each one's depth below root. order
- * and depth must hold def->n_areas entries. */
-void ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n);
+ * and depth must hold def->n_areas entries. 0, or -1 out of memory (*n
+ * 0). */
+int ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n);
 
 /* Reports of DESIGN 7 that are never verdicts (they depend on the whole
  * tally), computed from a report built with counts. */

@@ -257,43 +257,39 @@ static size_t *area_table(const cm_definition *def, const ct_report *r)
     return tab;
 }
 
+/* The rows and where their areas stand in order[] (rows_by_area). */
+typedef struct area_pos {
+    const cm_definition *def;
+    const ct_report *r;
+    size_t *pos;                    /* per area: its place in order[], or n_order */
+} area_pos;
+
+static size_t row_area_pos(const void *ctx, size_t i)
+{
+    const area_pos *x = ctx;
+
+    return x->pos[x->def->precincts[x->r->rows[i].precinct].area];
+}
+
 /* Row indexes grouped by the position of their precinct's area in order[]
  * (stable: report order within an area): rows of order[k] are
- * idx[start[k] .. start[k + 1]). Both malloc'd; 0, or -1 out of memory. */
+ * idx[start[k] .. start[k + 1]) (rows of areas not in order[] come after).
+ * Both malloc'd; 0, or -1 out of memory. */
 static int rows_by_area(const cm_definition *def, const ct_report *r, const size_t *order,
                         size_t n_order, size_t **idx, size_t **start)
 {
-    size_t *pos = malloc((def->n_areas + 1) * sizeof *pos);
-    size_t *next = malloc((n_order + 1) * sizeof *next), i, k, p;
+    area_pos x = {def, r, malloc((def->n_areas + 1) * sizeof *x.pos)};
+    size_t i;
     int rc = -1;
 
-    *idx = malloc((r->n + 1) * sizeof **idx);
-    *start = calloc(n_order + 2, sizeof **start);
-    if (pos == NULL || next == NULL || *idx == NULL || *start == NULL)
-        goto out;
-    for (i = 0; i < def->n_areas; i++)
-        pos[i] = (size_t)-1;
-    for (k = 0; k < n_order; k++)
-        pos[order[k]] = k;
-    /* A counting sort: how many rows each area has, then each row in place. */
-    for (i = 0; i < r->n; i++)
-        if ((p = pos[def->precincts[r->rows[i].precinct].area]) != (size_t)-1)
-            (*start)[p + 1]++;
-    for (k = 0; k < n_order; k++)
-        (*start)[k + 1] += (*start)[k];
-    memcpy(next, *start, n_order * sizeof *next);
-    for (i = 0; i < r->n; i++)
-        if ((p = pos[def->precincts[r->rows[i].precinct].area]) != (size_t)-1)
-            (*idx)[next[p]++] = i;
-    rc = 0;
-out:
-    if (rc != 0) {
-        free(*idx);
-        free(*start);
-        *idx = *start = NULL;
+    if (x.pos != NULL) {
+        for (i = 0; i < def->n_areas; i++)
+            x.pos[i] = n_order;
+        for (i = 0; i < n_order; i++)
+            x.pos[order[i]] = i;
+        rc = ct_group_by(r->n, n_order + 1, row_area_pos, &x, idx, start);
     }
-    free(pos);
-    free(next);
+    free(x.pos);
     return rc;
 }
 
@@ -596,8 +592,8 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
         code = e.code;
         goto out;
     }
-    ct_area_order(db->def, root_area(db->def), order, depth, &n_order);
-    if (area_index_build(db->def, &r, order, n_order, &ax) != 0) {
+    if (ct_area_order(db->def, root_area(db->def), order, depth, &n_order) != 0 ||
+        area_index_build(db->def, &r, order, n_order, &ax) != 0) {
         ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
         ct_err_print(&e, err);
         code = e.code;

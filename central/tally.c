@@ -244,12 +244,13 @@ static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct
 {
     const cm_contest *ct = &def->contests[c];
     const cm_protocol *pr = &def->protocols[ct->protocol];
-    size_t wp = strlen("precinct"), i, k, w;
+    size_t wp = strlen("precinct"), i, k, w, m;
+    const size_t *ix = ct_report_contest_rows(r, c, &m);
     char num[32], hex[PR_HASH_HEX + 1];
 
-    for (i = 0; i < ct_report_contest_n(r, c); i++)
-        if (ct_width(def->precincts[ct_report_contest_row(r, c, i)->precinct].id) > wp)
-            wp = ct_width(def->precincts[ct_report_contest_row(r, c, i)->precinct].id);
+    for (i = 0; i < m; i++)
+        if (ct_width(def->precincts[r->rows[ix[i]].precinct].id) > wp)
+            wp = ct_width(def->precincts[r->rows[ix[i]].precinct].id);
     fputs("\n  by precinct\n  ", out);
     ct_pad(out, "precinct", wp);
     for (k = 0; k < pr->n_lines; k++) {
@@ -263,8 +264,8 @@ static void print_by_precinct_text(FILE *out, const cm_definition *def, const ct
         ct_rpad(out, ct->candidates[k].id, w > 10 ? w : 10);
     }
     fputs("  key               return\n", out);
-    for (i = 0; i < ct_report_contest_n(r, c); i++) {
-        const ct_pc_row *row = ct_report_contest_row(r, c, i);
+    for (i = 0; i < m; i++) {
+        const ct_pc_row *row = &r->rows[ix[i]];
         fputs("  ", out);
         ct_pad(out, def->precincts[row->precinct].id, wp);
         if (row->status != CT_ST_IN_TALLY || row->counts == NULL) {
@@ -299,11 +300,10 @@ static void print_by_area_text(FILE *out, const cm_definition *def, const contes
 
     order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
     depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
-    if (order == NULL || depth == NULL) {
+    if (order == NULL || depth == NULL || ct_area_order(def, ct->area, order, depth, &n) != 0) {
         fputs("\n  by area: out of memory\n", out);
         goto out;
     }
-    ct_area_order(def, ct->area, order, depth, &n);
     for (i = 0; i < n; i++) {
         disp(def->areas[order[i]].name, name, sizeof name);
         w = 2 * depth[i] + ct_width(def->areas[order[i]].id) + 1 + ct_width(name);
@@ -657,9 +657,8 @@ static json_t *areas_json(const cm_definition *def, const contest_out *co)
 
     order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
     depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
-    if (order == NULL || depth == NULL)
+    if (order == NULL || depth == NULL || ct_area_order(def, ct->area, order, depth, &n) != 0)
         goto out;
-    ct_area_order(def, ct->area, order, depth, &n);
     for (i = 0; i < n; i++) {
         const ct_contest_sum *as = &co->areas[order[i]];
         const cm_area *ar = &def->areas[order[i]];
@@ -710,7 +709,8 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
     json_t *j = json_object(), *o, *a, *lines;
     uint64_t cast = ct_sum_line(def, s, "ballots-cast"), reg = ct_sum_line(def, s, "registered");
     char p[32], hex[PR_HASH_HEX + 1];
-    size_t i, k;
+    size_t i, k, m;
+    const size_t *ix;
 
     json_object_set_new(j, "id", json_string(ct->id));
     json_object_set_new(j, "name", ct_json_text(ct->name));
@@ -770,8 +770,9 @@ static json_t *contest_json(const cm_definition *def, const ct_report *r, const 
         json_object_set_new(j, "by_area", areas_json(def, co));
     if (op->by_precinct) {
         a = json_array();
-        for (i = 0; i < ct_report_contest_n(r, co->c); i++) {
-            const ct_pc_row *row = ct_report_contest_row(r, co->c, i);
+        ix = ct_report_contest_rows(r, co->c, &m);
+        for (i = 0; i < m; i++) {
+            const ct_pc_row *row = &r->rows[ix[i]];
             json_t *counts, *votes;
             o = json_object();
             json_object_set_new(o, "precinct", json_string(def->precincts[row->precinct].id));
@@ -988,8 +989,8 @@ static void csv_by_area(FILE *out, const cm_definition *def, const contest_out *
     size_t *depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth), n = 0, i, k;
     csv_row row;
 
-    if (order != NULL && depth != NULL)
-        ct_area_order(def, ct->area, order, depth, &n);
+    if (order != NULL && depth != NULL && ct_area_order(def, ct->area, order, depth, &n) != 0)
+        n = 0;
     for (i = 0; i < n; i++) {
         const ct_contest_sum *as = &co->areas[order[i]];
         const char *aid = def->areas[order[i]].id;
@@ -1024,12 +1025,13 @@ static void csv_by_precinct(FILE *out, const cm_definition *def, const ct_report
 {
     const cm_contest *ct = &def->contests[co->c];
     const cm_protocol *pr = &def->protocols[ct->protocol];
-    size_t i, k;
+    size_t i, k, m;
+    const size_t *ix = ct_report_contest_rows(r, co->c, &m);
     csv_row row;
     char hex[PR_HASH_HEX + 1];
 
-    for (i = 0; i < ct_report_contest_n(r, co->c); i++) {
-        const ct_pc_row *pr_row = ct_report_contest_row(r, co->c, i);
+    for (i = 0; i < m; i++) {
+        const ct_pc_row *pr_row = &r->rows[ix[i]];
         const char *pid = def->precincts[pr_row->precinct].id;
         const char *aid = def->areas[def->precincts[pr_row->precinct].area].id;
 
