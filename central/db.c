@@ -288,6 +288,25 @@ void ct_db_done(ct_db *db, sqlite3_stmt *st)
     sqlite3_finalize(st);
 }
 
+int ct_db_int(ct_db *db, const char *sql, int64_t *out, ct_err *e)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+
+    *out = 0;
+    if (ct_db_cached(db, sql, &s, e) != 0)
+        goto out;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    *out = (int64_t)sqlite3_column_int64(s, 0);
+    rc = 0;
+out:
+    ct_db_done(db, s);
+    return rc;
+}
+
 int ct_db_prepare(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e)
 {
     int rc = 0;

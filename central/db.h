@@ -94,6 +94,11 @@ typedef struct ct_db_init {
  * which ct_db_done finalizes. 0, or -1 with e (the SQL did not prepare). */
 int ct_db_cached(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e);
 
+/* The first column of the one row sql (a literal, no parameters; cached
+ * as ct_db_cached) gives, into *out. 0, or -1 with e (no row, or the
+ * database could not be read). */
+int ct_db_int(ct_db *db, const char *sql, int64_t *out, ct_err *e);
+
 /* on = 0: databases opened from now on commit without waiting for the disk
  * (synchronous = OFF). Only for `central audit`'s replay, a temporary
  * database thrown away after the comparison (issue 8: an fsync per

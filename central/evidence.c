@@ -339,21 +339,10 @@ out:
 
 int ct_evidence_named_any(ct_db *db, int *any, ct_err *e)
 {
-    static const char sql[] = "SELECT EXISTS (SELECT 1 FROM return_evidence)";
-    sqlite3_stmt *s = NULL;
-    int rc = -1;
+    int64_t v;
+    int rc = ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM return_evidence)", &v, e);
 
-    *any = 0;
-    if (ct_db_cached(db, sql, &s, e) != 0)
-        goto out;
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        ct_db_error(db, e, NULL);
-        goto out;
-    }
-    *any = sqlite3_column_int(s, 0) != 0;
-    rc = 0;
-out:
-    ct_db_done(db, s);
+    *any = v != 0;
     return rc;
 }
 

@@ -170,7 +170,6 @@ static void fill_range(void *ctx, size_t from, size_t to)
 {
     static const char sql_keys[] = "SELECT id, pk FROM keys WHERE key_id = ?1 ORDER BY id";
     static const char sql_seen[] = "SELECT 1 FROM files WHERE hash = ?1";
-    static const char sql_max[] = "SELECT coalesce(max(id), 0) FROM keys";
     ct_vjob *j = ctx;
     sqlite3 *q = NULL;
     sqlite3_stmt *keys = NULL, *seen = NULL, *max = NULL;
@@ -185,7 +184,7 @@ static void fill_range(void *ctx, size_t from, size_t to)
         sqlite3_busy_timeout(q, CT_BUSY_TIMEOUT_MS) != SQLITE_OK ||
         sqlite3_prepare_v2(q, sql_keys, -1, &keys, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q, sql_seen, -1, &seen, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(q, sql_max, -1, &max, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(q, CT_KEYS_MAX_SQL, -1, &max, NULL) != SQLITE_OK)
         goto out;
     /* One read transaction for the share, not one per statement: every
      * answer below is of the same state of the keys table, named by its

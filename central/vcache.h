@@ -60,6 +60,9 @@ void ct_vcache_abandon(ct_vjob *job);
  * share runs on the calling thread. */
 void ct_parallel_for(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 
+/* The largest row id of the keys table, which names its state (ct_vkeys). */
+#define CT_KEYS_MAX_SQL "SELECT coalesce(max(id), 0) FROM keys"
+
 /* At most this many keys sharing one key id are remembered per return (two
  * in practice only when someone made a collision on purpose). */
 #define CT_VKEYS_MAX 4

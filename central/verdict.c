@@ -52,51 +52,32 @@ out:
     return rc;
 }
 
-/* Group 3: finds the enrolled key whose signature verifies. Fills d's codes
- * (unknown-key, bad-signature, revoked-key) on failure, d->key on success;
- * *revoked_hold is set for a key revoked as lost or retired (a hold, not a
- * rejection: DESIGN 7 "Revocation"). */
-static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_t self,
-                     ct_decision *d, int *revoked_hold, ct_err *e)
+/* The enrolled key with r's key id whose signature verifies (*key, 0 when
+ * none does) and whether any key has that id (*any). The workers' answer
+ * stands while no key was enrolled since they read the keys table (issue
+ * 8: the writer's own lookup was a random read of a large table per
+ * return); otherwise the table is asked. 0, or -1 with e. */
+static int signing_key(ct_db *db, const uint8_t *bytes, const pr_return *r, const char *kid,
+                       int *any, int64_t *key, ct_err *e)
 {
     static const char sql_keys[] = "SELECT id, pk FROM keys WHERE key_id = ?1 ORDER BY id";
-    /* Only revocations recorded before the file was stored (a new file:
-     * all of them). */
-    static const char sql_rev[] =
-        "SELECT reason FROM revocations WHERE key = ?1"
-        " AND (?2 = 0 OR seq < (SELECT seq FROM files WHERE id = ?2))"
-        " ORDER BY seq DESC LIMIT 1";
-    static const char sql_max[] = "SELECT coalesce(max(id), 0) FROM keys";
-    sqlite3_stmt *s = NULL;
-    char kid[PR_KEYID_HEX + 1], reason[32];
-    uint8_t pk[PR_PK_BYTES];
     const ct_vkeys *vk = ct_vcache_keys(db, bytes, r);
-    int any = 0, rc = -1, step;
+    sqlite3_stmt *s = NULL;
+    uint8_t pk[PR_PK_BYTES];
+    int64_t keys_max;
+    int rc = -1, step;
 
-    *revoked_hold = 0;
-    ct_hex(kid, r->key_id, PR_KEYID_BYTES);
-    /* The workers' answer stands when no key was enrolled since they read
-     * the keys table (issue 8: the writer's own lookup was a random read of
-     * a large table per return); any doubt and the table is asked. */
-    if (vk != NULL) {
-        if (ct_db_cached(db, sql_max, &s, e) != 0)
-            goto out;
-        step = sqlite3_step(s);
-        if (step != SQLITE_ROW) {
-            ct_db_error(db, e, NULL);
-            goto out;
-        }
-        if ((int64_t)sqlite3_column_int64(s, 0) != vk->keys_max)
-            vk = NULL;
-        ct_db_done(db, s);
-        s = NULL;
-    }
-    if (vk != NULL) {
-        any = vk->n > 0;
-        for (size_t m = 0; m < vk->n && d->key == 0; m++)
+    *any = 0;
+    *key = 0;
+    if (vk != NULL && ct_db_int(db, CT_KEYS_MAX_SQL, &keys_max, e) != 0)
+        goto out;
+    if (vk != NULL && keys_max == vk->keys_max) {
+        *any = vk->n > 0;
+        for (size_t m = 0; m < vk->n && *key == 0; m++)
             if (vk->ok[m])
-                d->key = vk->id[m];
-        goto decided;
+                *key = vk->id[m];
+        rc = 0;
+        goto out;
     }
     if (ct_db_cached(db, sql_keys, &s, e) != 0)
         goto out;
@@ -106,9 +87,9 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
     }
     /* The key id is only a hint: try every enrolled key that has it. */
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        any = 1;
+        *any = 1;
         if (ct_col_blob(s, 1, pk, PR_PK_BYTES) == 0 && ct_verify_return(db, bytes, r, pk) == 0) {
-            d->key = (int64_t)sqlite3_column_int64(s, 0);
+            *key = (int64_t)sqlite3_column_int64(s, 0);
             break;
         }
     }
@@ -116,9 +97,33 @@ static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_
         ct_db_error(db, e, NULL);
         goto out;
     }
+    rc = 0;
+out:
     ct_db_done(db, s);
-    s = NULL;
-decided:
+    return rc;
+}
+
+/* Group 3: finds the enrolled key whose signature verifies. Fills d's codes
+ * (unknown-key, bad-signature, revoked-key) on failure, d->key on success;
+ * *revoked_hold is set for a key revoked as lost or retired (a hold, not a
+ * rejection: DESIGN 7 "Revocation"). */
+static int check_key(ct_db *db, const uint8_t *bytes, const pr_return *r, int64_t self,
+                     ct_decision *d, int *revoked_hold, ct_err *e)
+{
+    /* Only revocations recorded before the file was stored (a new file:
+     * all of them). */
+    static const char sql_rev[] =
+        "SELECT reason FROM revocations WHERE key = ?1"
+        " AND (?2 = 0 OR seq < (SELECT seq FROM files WHERE id = ?2))"
+        " ORDER BY seq DESC LIMIT 1";
+    sqlite3_stmt *s = NULL;
+    char kid[PR_KEYID_HEX + 1], reason[32];
+    int any = 0, rc = -1, step;
+
+    *revoked_hold = 0;
+    ct_hex(kid, r->key_id, PR_KEYID_BYTES);
+    if (signing_key(db, bytes, r, kid, &any, &d->key, e) != 0)
+        goto out;
     if (!any) {
         ct_codes_add(&d->codes, "unknown-key");
         snprintf(d->detail, sizeof d->detail, "no enrolled key with id %s", kid);
