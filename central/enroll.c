@@ -253,29 +253,66 @@ out:
 }
 
 
+struct ct_enroll_check {
+    crypto_batch cb;
+    ct_par_job *job;
+    size_t n;
+};
+
+ct_enroll_check *ct_enroll_check_start(size_t n, uint8_t *const *bufs, const size_t *lens)
+{
+    ct_enroll_check *c = n ? calloc(1, sizeof *c) : NULL;
+
+    if (c == NULL || (c->cb.out = calloc(n, sizeof *c->cb.out)) == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->cb.bufs = bufs;
+    c->cb.lens = lens;
+    c->n = n;
+    c->job = ct_parallel_start(n, crypto_check, &c->cb);
+    if (c->job == NULL)
+        ct_parallel_for(n, crypto_check, &c->cb);
+    return c;
+}
+
+/* Waits for c's work; its findings (NULL for c NULL). */
+static const crypto *check_wait(ct_enroll_check *c)
+{
+    if (c == NULL)
+        return NULL;
+    ct_parallel_join(c->job);
+    c->job = NULL;
+    return c->cb.out;
+}
+
+void ct_enroll_check_free(ct_enroll_check *c)
+{
+    if (c == NULL)
+        return;
+    ct_parallel_join(c->job);
+    free(c->cb.out);
+    free(c);
+}
+
 /* One batch of requests, in one transaction: names[i] (for messages),
  * bufs[i]/lens[i] (NULL when unreadable, res[i] then already says why),
  * expect[i] or NULL. Enrols, commits, then prints one line per request and
  * re-decides the returns the new keys may concern. Returns 0 (*code raised
  * for refusals) or -1 with e. */
 static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
-                       const size_t *lens, char (*expect)[PR_KEYID_HEX + 1], const crypto *pre,
+                       const size_t *lens, char (*expect)[PR_KEYID_HEX + 1], ct_enroll_check *check,
                        en_result *res, const ct_import_opts *io, FILE *out, int *code, ct_err *e)
 {
     char esc[4096];
-    crypto_batch cb = {bufs, lens, NULL};
-    crypto *own = NULL;
+    /* Signature work first, on every core, outside the write lock (issue
+     * 8), unless the caller started it (check); out of memory here only
+     * means enrol_one does it. */
+    ct_enroll_check *own = check == NULL ? ct_enroll_check_start(n, bufs, lens) : NULL;
+    const crypto *pre = check_wait(check != NULL ? check : own);
     size_t i;
     int began = 0, rc = -1;
 
-    /* Signature work first, on every core, outside the write lock (issue
-     * 8), unless the caller did it (pre); out of memory here only means
-     * enrol_one does it. */
-    if (pre == NULL && (own = calloc(n ? n : 1, sizeof *own)) != NULL) {
-        cb.out = own;
-        ct_parallel_for(n, crypto_check, &cb);
-        pre = own;
-    }
     if (ct_db_begin(db, e) != 0)
         goto out;
     began = 1;
@@ -319,50 +356,8 @@ static int enrol_batch(ct_db *db, size_t n, const char *const *names, uint8_t *c
 out:
     if (began)
         ct_db_rollback(db);
-    free(own);
+    ct_enroll_check_free(own);
     return rc;
-}
-
-struct ct_enroll_check {
-    crypto_batch cb;
-    ct_par_job *job;
-    size_t n;
-};
-
-ct_enroll_check *ct_enroll_check_start(size_t n, uint8_t *const *bufs, const size_t *lens)
-{
-    ct_enroll_check *c = n ? calloc(1, sizeof *c) : NULL;
-
-    if (c == NULL || (c->cb.out = calloc(n, sizeof *c->cb.out)) == NULL) {
-        free(c);
-        return NULL;
-    }
-    c->cb.bufs = bufs;
-    c->cb.lens = lens;
-    c->n = n;
-    c->job = ct_parallel_start(n, crypto_check, &c->cb);
-    if (c->job == NULL)
-        ct_parallel_for(n, crypto_check, &c->cb);
-    return c;
-}
-
-/* Waits for c's work; its findings (NULL for c NULL). */
-static const crypto *check_wait(ct_enroll_check *c)
-{
-    if (c == NULL)
-        return NULL;
-    ct_parallel_join(c->job);
-    c->job = NULL;
-    return c->cb.out;
-}
-
-void ct_enroll_check_free(ct_enroll_check *c)
-{
-    if (c == NULL)
-        return;
-    ct_parallel_join(c->job);
-    free(c->cb.out);
-    free(c);
 }
 
 int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *const *bufs,
@@ -380,7 +375,7 @@ int ct_enroll_requests(ct_db *db, size_t n, const char *const *names, uint8_t *c
     /* Only a check of exactly these requests stands for them. */
     if (pre != NULL && (pre->n != n || pre->cb.bufs != bufs || pre->cb.lens != lens))
         pre = NULL;
-    rc = enrol_batch(db, n, names, bufs, lens, NULL, check_wait(pre), res, &io, out, code, e);
+    rc = enrol_batch(db, n, names, bufs, lens, NULL, pre, res, &io, out, code, e);
     free(res);
     return rc;
 }
@@ -411,17 +406,17 @@ static void en_batch_clear(en_batch *b)
     b->n = 0;
 }
 
-/* Reads up to ENROL_BATCH requests into b (b->n of them), stopping early
- * when b holds some and the stream has nothing more to read now (a slow
- * producer's requests are enrolled without waiting for more, as import
- * does). 1 when the stream may have more, 0 at its end, -1 with e on a
- * read error. */
-static int en_batch_read(ct_stream *st, en_batch *b, ct_err *e)
+/* While *more, reads up to ENROL_BATCH requests into b (b->n of them),
+ * stopping early when b holds some and the stream has nothing more to
+ * read now (a slow producer's requests are enrolled without waiting for
+ * more, as import does). *more becomes 0 at the stream's end, and on a
+ * read error, which goes to rerr (rerr->code set). */
+static void en_batch_read(ct_stream *st, en_batch *b, int *more, ct_err *rerr)
 {
-    int k = 1;
+    int k = *more;
 
-    while (b->n < ENROL_BATCH && !(b->n > 0 && ct_stream_waits(st)) &&
-           (k = ct_stream_next(st, &b->in[b->n], e)) == 1) {
+    while (k == 1 && b->n < ENROL_BATCH && !(b->n > 0 && ct_stream_waits(st)) &&
+           (k = ct_stream_next(st, &b->in[b->n], rerr)) == 1) {
         size_t n = b->n++;
         b->names[n] = b->in[n].name;
         b->lens[n] = b->in[n].len;
@@ -431,12 +426,11 @@ static int en_batch_read(ct_stream *st, en_batch *b, ct_err *e)
         b->res[n].kind = EN_REFUSED;
         b->res[n].why[0] = b->res[n].key_id[0] = b->res[n].precincts[0] = '\0';
         if (ct_input_oversize(&b->in[n])) {
-            b->res[n].kind = EN_REFUSED;
             snprintf(b->res[n].why, sizeof b->res[n].why, "larger than 64 KiB");
             b->bufs[n] = NULL;
         }
     }
-    return k < 0 ? -1 : k;
+    *more = k == 1;
 }
 
 /* `central enroll -`: requests back to back on standard input, split like
@@ -450,7 +444,7 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
     ct_stream *st = ct_stream_new_for(stdin, "station-enrolment ");
     en_batch *b = calloc(2, sizeof *b);
     size_t cur = 0;
-    int rc = -1, more = 1, read_failed = 0;
+    int rc = -1, more = 1;
     ct_err rerr;
 
     memset(&rerr, 0, sizeof rerr);
@@ -461,31 +455,26 @@ static int enrol_stream(ct_db *db, const ct_import_opts *io, FILE *out, int *cod
     for (;;) {
         en_batch *now = &b[cur], *nx = &b[1 - cur];
         if (now->n == 0) {
-            if (more && (more = en_batch_read(st, now, &rerr)) < 0) {
-                read_failed = 1;
-                more = 0;
-            }
+            en_batch_read(st, now, &more, &rerr);
             if (now->n == 0)
                 break;
             now->check = ct_enroll_check_start(now->n, now->bufs, now->lens);
         }
-        if (more && !ct_stream_waits(st) && (more = en_batch_read(st, nx, &rerr)) < 0) {
-            read_failed = 1;
-            more = 0;
-        }
+        if (!ct_stream_waits(st))
+            en_batch_read(st, nx, &more, &rerr);
         /* This batch's checks first, so the next one's have the cores. */
         (void)check_wait(now->check);
         nx->check = ct_enroll_check_start(nx->n, nx->bufs, nx->lens);
         ct_progress_input(io->progress, stdin);
-        if (enrol_batch(db, now->n, now->names, now->bufs, now->lens, NULL, check_wait(now->check),
-                        now->res, io, out, code, e) != 0)
+        if (enrol_batch(db, now->n, now->names, now->bufs, now->lens, NULL, now->check, now->res,
+                        io, out, code, e) != 0)
             goto out;
         en_batch_clear(now);
         cur = 1 - cur;
     }
     rc = 0;
 out:
-    if (read_failed && rc == 0) {
+    if (rerr.code != 0 && rc == 0) {
         *e = rerr;
         rc = -1;
     }
