@@ -809,9 +809,9 @@ static int replay_enrolments(audit *a, size_t *i)
         group_free(g);
         return 0;
     }
-    if (ct_enroll_requests(a->rdb, g->n, g->np, g->bufs, g->lens, g->check, a->null, &code,
-                                  &e) != 0 ||
-               code != CT_EXIT_OK) {
+    if (ct_enroll_requests(a->rdb, g->n, g->np, g->bufs, g->lens, g->check, a->null, &code, &e) !=
+            0 ||
+        code != CT_EXIT_OK) {
         differ(a, "events %lld to %lld (enrol): cannot be replayed: %s%s%s",
                (long long)a->ev[*i].seq, (long long)a->ev[*i + g->n - 1].seq, e.what[0] ? e.what : "",
                e.what[0] ? ": " : "", e.why[0] ? e.why : "a request was refused");
@@ -973,90 +973,90 @@ out:
     sqlite3_finalize(s);
 }
 
-/* Whether column col of table t is compared. */
-static int compared(const audit *a, const table *t, const char *col)
+/* Columns a table may have (the widest, files, has 17). */
+#define COLS_MAX 64
+
+/* The columns of t (in the replay) that are compared, into col: their
+ * number, or -1 when they cannot be read or are more than COLS_MAX. */
+static int compared_columns(const audit *a, sqlite3 *q, const table *t, char (*col)[64])
 {
-    /* meta.created is when init ran, a note, not a fact of the chain. */
-    if (strcmp(t->name, "meta") == 0 && strcmp(col, "created") == 0)
-        return 0;
-    /* A bundle's chain is verified from its text first; with every other
-     * column equal the hashes are, so they would only repeat the
-     * difference that caused them. */
-    return !(a->events_only && (strcmp(col, "hash") == 0 || strcmp(col, "prev_hash") == 0));
+    sqlite3_stmt *s = NULL;
+    int n = 0;
+
+    if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &s, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
+        n = -1;
+    while (n >= 0 && sqlite3_step(s) == SQLITE_ROW) {
+        if (n == COLS_MAX) {
+            n = -1;
+            break;
+        }
+        ct_col_text(s, 0, col[n], sizeof col[n]);
+        /* meta.created is when init ran, a note, not a fact of the chain. */
+        if (strcmp(t->name, "meta") == 0 && strcmp(col[n], "created") == 0)
+            continue;
+        /* A bundle's chain is verified from its text first; with every
+         * other column equal the hashes are, so they would only repeat
+         * the difference that caused them. */
+        if (a->events_only && (strcmp(col[n], "hash") == 0 || strcmp(col[n], "prev_hash") == 0))
+            continue;
+        n++;
+    }
+    sqlite3_finalize(s);
+    return n;
 }
 
-/* 1 when no row of t present on both sides differs in a compared column,
- * found by one join (issue 8: the join per column below repeats every
- * lookup for each column); 0 when some row does or the question cannot be
- * put (then every column is compared on its own, which names them). Only
- * for a bare integer key. */
-static int all_cells_equal(const audit *a, sqlite3 *q, const table *t)
+/* 1 when no row of t present on both sides differs in any of col[0..n),
+ * found by one join on t's bare integer key (issue 8: the join per column
+ * in cells repeats every lookup for each column); 0 when some row does or
+ * the question cannot be put (then each column is compared on its own,
+ * which names them). */
+static int all_cells_equal(sqlite3 *q, const table *t, char (*col)[64], int n)
 {
-    char sql[4096], col[64];
-    sqlite3_stmt *cols = NULL, *s = NULL;
+    char sql[256 + COLS_MAX * 150]; /* a column name is under 64 bytes */
+    sqlite3_stmt *s = NULL;
     size_t len;
-    int n = 0, equal = 0;
+    int i, equal;
 
     len = (size_t)snprintf(sql, sizeof sql, "SELECT 1 FROM main.%s m JOIN stored.%s s ON m.%s = s.%s WHERE 0",
                            t->name, t->name, t->key, t->key);
-    if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &cols, NULL) !=
-            SQLITE_OK ||
-        sqlite3_bind_text(cols, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto out;
-    while (sqlite3_step(cols) == SQLITE_ROW) {
-        ct_col_text(cols, 0, col, sizeof col);
-        if (!compared(a, t, col))
-            continue;
-        if (len < sizeof sql)
-            len += (size_t)snprintf(sql + len, sizeof sql - len, " OR m.%s IS NOT s.%s", col, col);
-        n++;
-    }
-    if (n == 0 || len + sizeof " LIMIT 1" > sizeof sql)
-        goto out;
-    memcpy(sql + len, " LIMIT 1", sizeof " LIMIT 1");
-    if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE)
-        equal = 1;
-out:
+    for (i = 0; i < n; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " OR m.%s IS NOT s.%s", col[i], col[i]);
+    snprintf(sql + len, sizeof sql - len, " LIMIT 1");
+    equal = sqlite3_prepare_v2(q, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE;
     sqlite3_finalize(s);
-    sqlite3_finalize(cols);
     return equal;
 }
 
 static void cells(audit *a, sqlite3 *q, const table *t)
 {
-    char sql[768], col[64], w[2 * PR_ID_MAX + 40];
-    sqlite3_stmt *cols = NULL, *s = NULL;
+    char sql[768], col[COLS_MAX][64], w[2 * PR_ID_MAX + 40];
+    sqlite3_stmt *s = NULL;
+    /* A bare key column is an integer key with an index (INTEGER PRIMARY
+     * KEY, or revocations' UNIQUE seq): joined on itself, each row is
+     * looked up in it; a join on CAST(...) can use no index and made the
+     * audit quadratic in the rows (issue 6, crash test). */
+    int bare = strspn(t->key, "abcdefghijklmnopqrstuvwxyz_") == strlen(t->key);
+    int n = compared_columns(a, q, t, col);
 
-    if (strspn(t->key, "abcdefghijklmnopqrstuvwxyz_") == strlen(t->key) &&
-        all_cells_equal(a, q, t))
+    if (n < 0) {
+        differ(a, "table %s: its columns cannot be compared: %s", t->name, sqlite3_errmsg(q));
         return;
-    if (sqlite3_prepare_v2(q, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &cols, NULL) !=
-            SQLITE_OK ||
-        sqlite3_bind_text(cols, 1, t->name, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto out;
-    while (sqlite3_step(cols) == SQLITE_ROW) {
-        ct_col_text(cols, 0, col, sizeof col);
-        if (!compared(a, t, col))
-            continue;
-        /* A bare key column is an integer key with an index (INTEGER
-         * PRIMARY KEY, or revocations' UNIQUE seq): joined on itself, each
-         * row is looked up in it; a join on CAST(...) can use no index and
-         * made the audit quadratic in the rows (issue 6, crash test). */
+    }
+    /* key_precincts is compared row-wise only (its rows are their key). */
+    if (strchr(t->key, '|') != NULL || (bare && all_cells_equal(q, t, col, n)))
+        return;
+    for (int i = 0; i < n; i++) {
         snprintf(sql, sizeof sql,
-                 strspn(t->key, "abcdefghijklmnopqrstuvwxyz_") == strlen(t->key)
-                     ? "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
-                       " stored.%s s ON m.%s = s.%s WHERE m.%s IS NOT s.%s ORDER BY m.%s"
-                     : "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
-                       " stored.%s s ON CAST(m.%s AS TEXT) = CAST(s.%s AS TEXT) WHERE m.%s IS NOT"
-                       " s.%s ORDER BY m.%s",
-                 t->key, col, col, t->name, t->name, t->key, t->key, col, col, t->key);
-        /* key expressions name columns bare: qualify them by rewriting is
-         * not needed for single-column keys; key_precincts is compared
-         * row-wise only (its rows are their key). */
-        if (strchr(t->key, '|') != NULL)
-            break;
+                 bare ? "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
+                        " stored.%s s ON m.%s = s.%s WHERE m.%s IS NOT s.%s ORDER BY m.%s"
+                      : "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
+                        " stored.%s s ON CAST(m.%s AS TEXT) = CAST(s.%s AS TEXT) WHERE m.%s IS NOT"
+                        " s.%s ORDER BY m.%s",
+                 t->key, col[i], col[i], t->name, t->name, t->key, t->key, col[i], col[i], t->key);
         if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) != SQLITE_OK) {
-            differ(a, "table %s column %s: cannot be compared: %s", t->name, col, sqlite3_errmsg(q));
+            differ(a, "table %s column %s: cannot be compared: %s", t->name, col[i], sqlite3_errmsg(q));
             continue;
         }
         while (sqlite3_step(s) == SQLITE_ROW) {
@@ -1064,15 +1064,12 @@ static void cells(audit *a, sqlite3 *q, const table *t)
             const char *mv = (const char *)sqlite3_column_text(s, 1);
             const char *sv = (const char *)sqlite3_column_text(s, 2);
             where(q, t, key, w, sizeof w);
-            differ(a, "%s %s%s: %s is %.80s in the database, %.80s on replay", t->name, key, w, col,
-                   sv != NULL ? sv : "", mv != NULL ? mv : "");
+            differ(a, "%s %s%s: %s is %.80s in the database, %.80s on replay", t->name, key, w,
+                   col[i], sv != NULL ? sv : "", mv != NULL ? mv : "");
         }
         sqlite3_finalize(s);
         s = NULL;
     }
-out:
-    sqlite3_finalize(s);
-    sqlite3_finalize(cols);
 }
 
 /* The schema (tables, indexes, append-only triggers) must be as created. */
