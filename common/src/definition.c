@@ -38,6 +38,8 @@ typedef struct loader {
     cm_definition *def;
     cm_index *ix;
     pr_diag *err;
+    const uint8_t *stream;      /* streamed load: the file, with the precincts */
+    size_t stream_at, stream_end; /* array's bytes at [stream_at, stream_end) */
 } loader;
 
 /* A default rule applies to every protocol that does not define its id. */
@@ -79,25 +81,42 @@ static const char *q(const char *s, char buf[72])
     return cm_escape(s, buf, 72);
 }
 
-/* out may be base itself (a path extended in place), so format into a
- * temporary first: snprintf must not read what it writes. */
+/* Appends text to the path out[0..*n), cutting it at PATH_MAX_LEN - 1 (a
+ * path too long for the message is cut, never split mid-line). */
+static void path_put(char *out, size_t *n, const char *text, size_t len)
+{
+    if (len > PATH_MAX_LEN - 1 - *n)
+        len = PATH_MAX_LEN - 1 - *n;
+    memmove(out + *n, text, len);
+    *n += len;
+    out[*n] = '\0';
+}
+
+/* base.key into out, which may be base itself (a path extended in place).
+ * Written without printf: the loader forms a path for every member of
+ * every precinct, a million of them in a national definition. */
 static void path_key(char *out, const char *base, const char *key)
 {
-    char tmp[PATH_MAX_LEN];
+    size_t n = 0;
 
-    /* a path too long for the message is cut, never split mid-line */
-    if (snprintf(tmp, sizeof tmp, "%s.%s", base, key) < 0)
-        tmp[0] = '\0';
-    memcpy(out, tmp, sizeof tmp);
+    path_put(out, &n, base, strlen(base));
+    path_put(out, &n, ".", 1);
+    path_put(out, &n, key, strlen(key));
 }
 
 static void path_idx(char *out, const char *base, const char *key, size_t i)
 {
-    char tmp[PATH_MAX_LEN];
+    char digits[24];
+    size_t n, k = sizeof digits;
 
-    if (snprintf(tmp, sizeof tmp, "%s.%s[%zu]", base, key, i) < 0)
-        tmp[0] = '\0';
-    memcpy(out, tmp, sizeof tmp);
+    path_key(out, base, key);
+    n = strlen(out);
+    digits[--k] = ']';
+    do
+        digits[--k] = (char)('0' + i % 10);
+    while ((i /= 10) != 0);
+    digits[--k] = '[';
+    path_put(out, &n, digits + k, sizeof digits - k);
 }
 
 /* ---- byte-level checks before jansson sees the text ------------------- */
@@ -164,6 +183,68 @@ static int check_bytes(const uint8_t *b, size_t len, pr_diag *err)
         }
         i += k;
     }
+    return 0;
+}
+
+/* ---- JSON structure for the streamed load ------------------------------ */
+
+/* The first byte at or after i that is not JSON whitespace (RFC 8259: space,
+ * tab, line feed, carriage return), or n. */
+static size_t ws_end(const uint8_t *b, size_t n, size_t i)
+{
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* *end is just past the JSON value starting at b[i]: a string to its closing
+ * quote, an object or array to its matching bracket (skipping strings), any
+ * other value to the next whitespace, comma or closing bracket. It only finds
+ * the extent; jansson then parses exactly those bytes, refusing anything
+ * that is not one valid value. 0, or -1 when no value starts or ends there. */
+static int value_end(const uint8_t *b, size_t n, size_t i, size_t *end)
+{
+    size_t depth = 0, start = i;
+
+    while (i < n) {
+        uint8_t c = b[i];
+
+        if (c == '"') {
+            for (i++;;) {
+                /* a string's bytes are most of a definition: jump to the
+                 * next quote unless a backslash comes first, and then past
+                 * the escaped byte */
+                const uint8_t *quote = i < n ? memchr(b + i, '"', n - i) : NULL, *bs;
+
+                if (quote == NULL)
+                    return -1;
+                bs = memchr(b + i, '\\', (size_t)(quote - (b + i)));
+                if (bs == NULL) {
+                    i = (size_t)(quote - b);
+                    break;
+                }
+                i = (size_t)(bs - b) + 2;
+            }
+            i++;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                break;
+            depth--;
+            i++;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':')) {
+            break;
+        } else {
+            i++;
+        }
+        if (depth == 0 && (c == '"' || c == '}' || c == ']'))
+            break;
+    }
+    if (depth != 0 || i == start)
+        return -1;
+    *end = i;
     return 0;
 }
 
@@ -1262,12 +1343,76 @@ static int load_precinct(loader *ld, json_t *o, const char *path, cm_precinct *p
     return 0;
 }
 
+/* The precincts array read one element at a time (streamed load): each
+ * element is parsed by jansson alone and freed once loaded, so memory holds
+ * the loaded precincts, never the tree of them all (issue 8). */
+static int stream_precincts(loader *ld)
+{
+    cm_definition *def = ld->def;
+    const uint8_t *b = ld->stream;
+    size_t i = ws_end(b, ld->stream_end, ld->stream_at), cap = 0, end;
+    char path[PATH_MAX_LEN];
+
+    if (i >= ld->stream_end || b[i] != '[')
+        return fail(ld, "$.precincts", "expected an array");
+    i = ws_end(b, ld->stream_end, i + 1);
+    if (i < ld->stream_end && b[i] == ']')
+        return fail(ld, "$.precincts", "needs at least 1 entry");
+    for (;;) {
+        json_error_t jerr;
+        json_t *o;
+        int rc;
+
+        if (value_end(b, ld->stream_end, i, &end) < 0)
+            return fail(ld, "$.precincts", "JSON error");
+        if (def->n_precincts == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            cm_precinct *np = ncap > SIZE_MAX / sizeof *np
+                                  ? NULL
+                                  : pr_realloc(def->precincts, ncap * sizeof *np);
+
+            if (np == NULL)
+                return oom(ld, "$.precincts");
+            memset(np + cap, 0, (ncap - cap) * sizeof *np);
+            def->precincts = np;
+            cap = ncap;
+        }
+        o = json_loadb((const char *)b + i, end - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (o == NULL)
+            return fail(ld, "$.precincts", "JSON error");
+        path_idx(path, "$", "precincts", def->n_precincts);
+        rc = load_precinct(ld, o, path, &def->precincts[def->n_precincts]);
+        def->n_precincts++;
+        json_decref(o);
+        if (rc < 0)
+            return -1;
+        i = ws_end(b, ld->stream_end, end);
+        if (i < ld->stream_end && b[i] == ',') {
+            i = ws_end(b, ld->stream_end, i + 1);
+            continue;
+        }
+        if (i < ld->stream_end && b[i] == ']' && ws_end(b, ld->stream_end, i + 1) == ld->stream_end)
+            break;
+        return fail(ld, "$.precincts", "JSON error");
+    }
+    if (def->n_precincts < cap) { /* give back the doubling's slack */
+        cm_precinct *np = pr_realloc(def->precincts, def->n_precincts * sizeof *np);
+
+        if (np != NULL)
+            def->precincts = np;
+    }
+    return index_list(ld, "precincts", def->precincts, def->n_precincts, sizeof *def->precincts,
+                      &ld->ix->precincts);
+}
+
 static int load_precincts(loader *ld, json_t *root)
 {
     cm_definition *def = ld->def;
     json_t *arr = NULL;
     char path[PATH_MAX_LEN];
 
+    if (ld->stream != NULL)
+        return stream_precincts(ld);
     if (get_array(ld, root, "$", "precincts", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_precincts = json_array_size(arr);
@@ -1348,17 +1493,109 @@ static int load_top(loader *ld, json_t *root)
     return 0;
 }
 
-int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)
+/* Builds the definition from root (the whole tree, or the streamed load's
+ * top level without its precincts). 0, or -1 with err set. */
+static int load_root(const uint8_t *bytes, size_t len, json_t *root, const loader *how,
+                     cm_definition **out, pr_diag *err)
 {
-    cm_definition *def = NULL;
-    json_t *root = NULL;
-    json_error_t jerr;
-    loader ld;
-    int rc = -1;
+    cm_definition *def = pr_calloc(1, sizeof *def);
+    loader ld = *how;
 
-    *out = NULL;
-    if (check_bytes(bytes, len, err) < 0)
+    if (def == NULL || (def->index_ = pr_calloc(1, sizeof(cm_index))) == NULL) {
+        cm_definition_free(def);
+        pr_diag_set(err, 0, "$: out of memory");
+        return -1;
+    }
+    ld.def = def;
+    ld.ix = def->index_;
+    ld.err = err;
+    if (load_top(&ld, root) < 0) {
+        cm_definition_free(def);
+        return -1;
+    }
+    pr_hash(def->hash, bytes, len);
+    pr_hex_encode(def->hash_hex, def->hash, PR_HASH_BYTES);
+    *out = def;
+    return 0;
+}
+
+/* The streamed load: the top-level object's members are parsed one by one
+ * (each by jansson, with JSON_REJECT_DUPLICATES), the precincts array one
+ * element at a time by stream_precincts. It only ever succeeds where the
+ * whole-tree load succeeds, with the same definition: every byte outside a
+ * member's value is JSON's structure (whitespace, braces, colon, commas,
+ * checked here), every value is parsed by jansson, and top-level keys are
+ * compared after jansson decodes them. On any failure the caller runs the
+ * whole-tree load, whose message is the one reported. 0 or -1. */
+static int load_streamed(const uint8_t *bytes, size_t len, cm_definition **out)
+{
+    loader how = {0};
+    json_t *root = json_object();
+    size_t i = ws_end(bytes, len, 0), end;
+    pr_diag ignored;
+    int rc = -1, have_precincts = 0;
+
+    if (root == NULL || i >= len || bytes[i] != '{')
         goto out;
+    i = ws_end(bytes, len, i + 1);
+    while (i < len && bytes[i] == '"') {
+        json_error_t jerr;
+        json_t *key, *val;
+        const char *k;
+
+        if (value_end(bytes, len, i, &end) < 0 ||
+            (key = json_loadb((const char *)bytes + i, end - i, JSON_DECODE_ANY, &jerr)) == NULL)
+            goto out;
+        k = json_string_value(key);
+        i = ws_end(bytes, len, end);
+        if (k == NULL || i >= len || bytes[i] != ':' || json_object_get(root, k) != NULL ||
+            (have_precincts && strcmp(k, "precincts") == 0)) {
+            json_decref(key);
+            goto out;
+        }
+        i = ws_end(bytes, len, i + 1);
+        if (value_end(bytes, len, i, &end) < 0) {
+            json_decref(key);
+            goto out;
+        }
+        if (strcmp(k, "precincts") == 0) {
+            have_precincts = 1;
+            how.stream = bytes;
+            how.stream_at = i;
+            how.stream_end = end;
+        } else {
+            val = json_loadb((const char *)bytes + i, end - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                             &jerr);
+            if (val == NULL || json_object_set_new(root, k, val) != 0) {
+                json_decref(key);
+                goto out;
+            }
+        }
+        json_decref(key);
+        i = ws_end(bytes, len, end);
+        if (i >= len || bytes[i] != ',')
+            break;
+        i = ws_end(bytes, len, i + 1);
+        if (i >= len || bytes[i] != '"')
+            goto out;
+    }
+    if (!have_precincts || i >= len || bytes[i] != '}' || ws_end(bytes, len, i + 1) != len)
+        goto out;
+    rc = load_root(bytes, len, root, &how, out, &ignored);
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* The whole file as one jansson tree: the reference for load_streamed, and
+ * the source of every refusal's message. */
+static int load_tree(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)
+{
+    static const loader whole = {0};
+    json_t *root;
+    json_error_t jerr;
+    int rc;
+
     root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         unsigned line = jerr.line > 0 ? (unsigned)jerr.line : 0;
@@ -1369,27 +1606,29 @@ int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr
          * (found by fuzz/fuzz_definition.c): escape it. */
         pr_diag_set(err, line, "$: JSON error at line %d column %d: %s", jerr.line, jerr.column,
                     cm_escape_text(jerr.text, text, sizeof text));
-        goto out;
+        return -1;
     }
-    def = pr_calloc(1, sizeof *def);
-    if (def == NULL || (def->index_ = pr_calloc(1, sizeof(cm_index))) == NULL) {
-        pr_diag_set(err, 0, "$: out of memory");
-        goto out;
-    }
-    ld.def = def;
-    ld.ix = def->index_;
-    ld.err = err;
-    if (load_top(&ld, root) < 0)
-        goto out;
-    pr_hash(def->hash, bytes, len);
-    pr_hex_encode(def->hash_hex, def->hash, PR_HASH_BYTES);
-    *out = def;
-    def = NULL;
-    rc = 0;
-out:
-    cm_definition_free(def);
+    rc = load_root(bytes, len, root, &whole, out, err);
     json_decref(root);
     return rc;
+}
+
+int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)
+{
+    *out = NULL;
+    if (check_bytes(bytes, len, err) < 0)
+        return -1;
+    if (load_streamed(bytes, len, out) == 0)
+        return 0;
+    return load_tree(bytes, len, out, err);
+}
+
+int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)
+{
+    *out = NULL;
+    if (check_bytes(bytes, len, err) < 0)
+        return -1;
+    return load_tree(bytes, len, out, err);
 }
 
 static void free_rules(cm_protocol *p)

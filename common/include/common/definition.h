@@ -140,6 +140,16 @@ typedef struct cm_definition {
  * syntax or unknown name, party-list fields on another outcome. */
 PR_WARN_UNUSED int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err);
 
+/* The same as cm_definition_load, built from one jansson tree of the whole
+ * file. cm_definition_load reads the precincts array one element at a time
+ * (about 13 bytes of memory per byte of JSON for the tree against the
+ * loaded precincts alone; issue 8) and, on any refusal, reports this
+ * function's message, so both accept the same files, give the same
+ * definition and the same errors. For tests and the differential fuzz
+ * target (fuzz/fuzz_definition.c). */
+PR_WARN_UNUSED int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_definition **out,
+                                           pr_diag *err);
+
 /* Frees a definition; NULL is allowed. */
 void cm_definition_free(cm_definition *def);
 
