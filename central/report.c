@@ -11,6 +11,7 @@
 #include "events.h"
 #include "proto/return.h"
 #include "store.h"
+#include "vcache.h"
 
 #define NONE ((size_t)-1)
 
@@ -133,31 +134,22 @@ static int visit_excused(void *vctx, const char *precinct, const char *contest, 
 }
 
 /* Reads the counts of a row's head from its stored bytes. */
-static int load_counts(ct_db *db, ct_pc_row *row, pr_return *ret, ct_err *e)
+/* A row's counts and votes from its return's signed bytes, matched to the
+ * definition by id. 0; -1 when the bytes no longer parse (d says why); -2
+ * out of memory. Touches only row: safe on a worker thread. */
+static int fill_counts(const cm_definition *def, ct_pc_row *row, const ct_input *in,
+                       pr_return *ret, pr_diag *d)
 {
-    const cm_definition *def = db->def;
     const cm_contest *ct = &def->contests[row->contest];
     const cm_protocol *pr = &def->protocols[ct->protocol];
-    ct_input in;
-    pr_diag d;
     size_t i, k;
-    int rc = -1;
 
-    memset(&in, 0, sizeof in);
-    memset(&d, 0, sizeof d);
     row->counts = calloc(pr->n_lines ? pr->n_lines : 1, sizeof *row->counts);
     row->votes = calloc(ct->n_candidates ? ct->n_candidates : 1, sizeof *row->votes);
-    if (row->counts == NULL || row->votes == NULL) {
-        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
-        goto out;
-    }
-    if (ct_store_bytes(db, row->file, &in, e) != 0)
-        goto out;
-    if (pr_return_parse(in.bytes, in.len, ret, &d) != 0) {
-        ct_err_set(e, CT_EXIT_IO, db->path, "stored return %lld no longer parses: %s",
-                   (long long)row->file, d.msg);
-        goto out;
-    }
+    if (row->counts == NULL || row->votes == NULL)
+        return -2;
+    if (pr_return_parse(in->bytes, in->len, ret, d) != 0)
+        return -1;
     ct_hex(row->key_id, ret->key_id, PR_KEYID_BYTES);
     /* Matched by id, not position: the order was checked at import
      * (group 5), but the tally should not depend on that. */
@@ -169,9 +161,130 @@ static int load_counts(ct_db *db, ct_pc_row *row, pr_return *ret, ct_err *e)
         for (k = 0; k < ret->n_votes; k++)
             if (strcmp(ret->votes[k].id, ct->candidates[i].id) == 0)
                 row->votes[i] = ret->votes[k].value;
+    return 0;
+}
+
+/* Rows in the tally are parsed this many at a time on every core, while
+ * the calling thread reads the next chunk's bytes (issue 8: parsing every
+ * counted return was most of tally's and status's time). */
+#define COUNTS_CHUNK 4096
+
+typedef struct counts_chunk {
+    const cm_definition *def;
+    ct_report *r;
+    size_t rows[COUNTS_CHUNK];  /* row indexes */
+    ct_input in[COUNTS_CHUNK];  /* their stored bytes */
+    int rc[COUNTS_CHUNK];       /* fill_counts's answer */
+    size_t n;
+} counts_chunk;
+
+static void counts_one(void *ctx, size_t i)
+{
+    counts_chunk *ch = ctx;
+    pr_return *ret = malloc(sizeof *ret);
+    pr_diag d;
+
+    ch->rc[i] = ret == NULL ? -2 : fill_counts(ch->def, &ch->r->rows[ch->rows[i]], &ch->in[i], ret, &d);
+    free(ret);
+}
+
+/* Frees ch's bytes. */
+static void counts_drop(counts_chunk *ch)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        ct_input_free(&ch->in[i]);
+    ch->n = 0;
+}
+
+/* Waits for ch's parsing (j NULL: it is done here), reports its first
+ * failure and frees its bytes. 0, or -1 with e. */
+static int counts_finish(ct_db *db, counts_chunk *ch, ct_par_job *j, ct_err *e)
+{
+    size_t i;
+    int rc = 0;
+
+    if (j != NULL)
+        ct_parallel_join(j);
+    else
+        for (i = 0; i < ch->n; i++)
+            counts_one(ch, i);
+    for (i = 0; i < ch->n && rc == 0; i++) {
+        if (ch->rc[i] == -2) {
+            ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+            rc = -1;
+        } else if (ch->rc[i] != 0) {
+            /* parsed again here for the message */
+            pr_return *ret = malloc(sizeof *ret);
+            pr_diag d;
+
+            memset(&d, 0, sizeof d);
+            if (ret == NULL || pr_return_parse(ch->in[i].bytes, ch->in[i].len, ret, &d) == 0)
+                (void)snprintf(d.msg, sizeof d.msg, "%s", ret == NULL ? "out of memory" : "?");
+            free(ret);
+            ct_err_set(e, CT_EXIT_IO, db->path, "stored return %lld no longer parses: %s",
+                       (long long)ch->r->rows[ch->rows[i]].file, d.msg);
+            rc = -1;
+        }
+    }
+    counts_drop(ch);
+    return rc;
+}
+
+/* Fills counts and votes of every row in the tally. The bytes are read on
+ * this thread (the report's one read transaction); each chunk is parsed in
+ * the background while the next one is read. 0, or -1 with e. */
+static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
+{
+    counts_chunk *ch = calloc(2, sizeof *ch), *fill, *busy = NULL;
+    ct_par_job *job = NULL;
+    ct_err ignored;
+    int rc = -1;
+    size_t k;
+
+    if (ch == NULL) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        return -1;
+    }
+    memset(&ignored, 0, sizeof ignored);
+    ch[0].def = ch[1].def = db->def;
+    ch[0].r = ch[1].r = r;
+    fill = &ch[0];
+    for (k = 0; k <= r->n; k++) {
+        if (k < r->n && r->rows[k].status == CT_ST_IN_TALLY) {
+            if (ct_store_bytes(db, r->rows[k].file, &fill->in[fill->n], e) != 0)
+                goto out;
+            fill->rows[fill->n++] = k;
+        }
+        if (fill->n < COUNTS_CHUNK && (k < r->n || fill->n == 0))
+            continue;
+        if (busy != NULL) {
+            int f = counts_finish(db, busy, job, e);
+
+            busy = NULL;
+            job = NULL;
+            if (f != 0)
+                goto out;
+        }
+        job = ct_parallel_start(fill->n, counts_one, fill);
+        if (job == NULL && counts_finish(db, fill, NULL, e) != 0)
+            goto out;
+        if (job != NULL)
+            busy = fill;
+        fill = fill == &ch[0] ? &ch[1] : &ch[0];
+    }
+    if (busy != NULL) {
+        int f = counts_finish(db, busy, job, e);
+
+        busy = NULL;
+        if (f != 0)
+            goto out;
+    }
     rc = 0;
 out:
-    ct_input_free(&in);
+    if (busy != NULL)
+        (void)counts_finish(db, busy, job, &ignored);
+    counts_drop(fill);
+    free(ch);
     return rc;
 }
 
@@ -179,7 +292,6 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
 {
     const cm_definition *def = db->def;
     build_ctx cx;
-    pr_return *ret = NULL;
     size_t p, k, n = 0;
     int rc = -1, reading = 0;
 
@@ -196,8 +308,7 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
         n += def->precincts[p].n_contests;
     r->rows = calloc(n ? n : 1, sizeof *r->rows);
     cx.first = calloc(def->n_precincts ? def->n_precincts : 1, sizeof *cx.first);
-    ret = malloc(sizeof *ret);
-    if (r->rows == NULL || cx.first == NULL || ret == NULL) {
+    if (r->rows == NULL || cx.first == NULL) {
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
         goto out;
     }
@@ -218,11 +329,8 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
     if (ct_pc_each(db, r->seq, visit, &cx, e) != 0 ||
         ct_excuses_each(db, r->seq, visit_excused, &cx, e) != 0)
         goto out;
-    if (want_counts) {
-        for (k = 0; k < r->n; k++)
-            if (r->rows[k].status == CT_ST_IN_TALLY && load_counts(db, &r->rows[k], ret, e) != 0)
-                goto out;
-    }
+    if (want_counts && load_all_counts(db, r, e) != 0)
+        goto out;
     if (ct_group_by(r->n, def->n_contests, row_contest, r, &r->by_contest, &r->contest_start) != 0) {
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
         goto out;
@@ -231,7 +339,6 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
 out:
     if (reading)
         (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
-    free(ret);
     free(cx.first);
     if (rc != 0)
         ct_report_free(r);
