@@ -305,7 +305,15 @@ int ct_stream_next(ct_stream *s, ct_input *in, ct_err *e)
                 goto out;
             }
         } else {
-            keep(&s->cur, &s->h, &c, 1);
+            /* the rest of the line, or of the chunk, in one step (hashing
+             * byte by byte was a tenth of import's writer thread) */
+            size_t at = s->cpos - 1, end;
+            const uint8_t *nl = memchr(s->chunk + at, '\n', s->clen - at);
+
+            end = nl != NULL ? (size_t)(nl - s->chunk) + 1 : s->clen;
+            keep(&s->cur, &s->h, s->chunk + at, end - at);
+            s->cpos = end;
+            c = s->chunk[end - 1];
         }
         if (c == '\n') {
             s->in_prefix = 1;
