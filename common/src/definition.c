@@ -210,14 +210,19 @@ static int value_end(const uint8_t *b, size_t n, size_t i, size_t *end)
         uint8_t c = b[i];
 
         if (c == '"') {
+            const uint8_t *quote = NULL, *bs;
+
             for (i++;;) {
                 /* a string's bytes are most of a definition: jump to the
-                 * next quote unless a backslash comes first, and then past
-                 * the escaped byte */
-                const uint8_t *quote = i < n ? memchr(b + i, '"', n - i) : NULL, *bs;
-
-                if (quote == NULL)
-                    return -1;
+                 * next quote unless a backslash comes first, then past the
+                 * escaped byte. The quote is searched for again only once
+                 * passed (it was escaped), so each byte is looked at once:
+                 * a long string of escapes stays linear (red team). */
+                if (quote == NULL || quote < b + i) {
+                    quote = i < n ? memchr(b + i, '"', n - i) : NULL;
+                    if (quote == NULL)
+                        return -1;
+                }
                 bs = memchr(b + i, '\\', (size_t)(quote - (b + i)));
                 if (bs == NULL) {
                     i = (size_t)(quote - b);
@@ -1345,7 +1350,8 @@ static int load_precinct(loader *ld, json_t *o, const char *path, cm_precinct *p
 
 /* The precincts array read one element at a time (streamed load): each
  * element is parsed by jansson alone and freed once loaded, so memory holds
- * the loaded precincts, never the tree of them all (issue 8). */
+ * the loaded precincts, never the tree of them all (issue 8). load_precinct
+ * must therefore copy what it keeps, never point into the element. */
 static int stream_precincts(loader *ld)
 {
     cm_definition *def = ld->def;
@@ -1526,7 +1532,13 @@ static int load_root(const uint8_t *bytes, size_t len, json_t *root, const loade
  * member's value is JSON's structure (whitespace, braces, colon, commas,
  * checked here), every value is parsed by jansson, and top-level keys are
  * compared after jansson decodes them. On any failure the caller runs the
- * whole-tree load, whose message is the one reported. 0 or -1. */
+ * whole-tree load, whose message is the one reported. 0 or -1.
+ * Two things hold only because of the schema, and must be kept in mind if
+ * it grows a free-form member: jansson's nesting limit (2048) counts from
+ * each value parsed alone, one level (two in a precinct) more than in the
+ * whole tree, which no accepted definition comes near (4 levels); and
+ * keys are compared as C strings, which is exact because jansson refuses
+ * \u0000 (no JSON_ALLOW_NUL). */
 static int load_streamed(const uint8_t *bytes, size_t len, cm_definition **out)
 {
     loader how = {0};
