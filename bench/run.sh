@@ -61,11 +61,18 @@ measure() { # measure LABEL N STDIN -- CMD...: prints one figure line
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "work folder: $work ($(df -h "$work" | awk 'NR==2 {print $1}'))"
-"$vlimit" --seconds 3 | tee "$work/verify-limit.txt"
-VLIMIT=$(awk 'NR==2 {print $8}' "$work/verify-limit.txt")
-VERIFY1=$(awk 'NR==1 {print $8}' "$work/verify-limit.txt")
+# The limit moves on a virtual machine (session 5: 18,492 to 25,631 per
+# second on two cores within minutes): it is measured three times and the
+# highest figure is the divisor, so a ratio is never flattered by one slow
+# measurement; it is measured once more at the end, and a higher figure
+# there is reported with the ratios it would give.
+: >"$work/verify-limit.txt"
+for i in 1 2 3; do "$vlimit" --seconds 3 | tee -a "$work/verify-limit.txt"; done
+VLIMIT=$(awk '$2 > 1 && $8 > m {m = $8} END {print m}' "$work/verify-limit.txt")
+VERIFY1=$(awk '$2 == 1 && $8 > m {m = $8} END {print m}' "$work/verify-limit.txt")
+[ -n "$VLIMIT" ] || VLIMIT=$VERIFY1 # one core: the same figure
 export VLIMIT VERIFY1
-echo "verify limit: $VLIMIT verifications/s on all cores"
+echo "verify limit: $VLIMIT verifications/s on all cores (highest of three; one core $VERIFY1)"
 for n in "${sizes[@]}"; do
   g=$work/g$n db=$work/c$n.db
   rm -rf "$g" "$db" "$db-wal" "$db-shm" "$work/peer$n.db"
@@ -85,3 +92,7 @@ for n in "${sizes[@]}"; do
     --batch 1024 |
     awk -v v="$VLIMIT" '{printf "peer     %9d items %9.3f s %10.0f /s  %5.1f %% of verify limit\n", $3, $5, $7, 100 * $7 / v}'
 done
+end=$("$vlimit" --seconds 3 | awk '$8 > m {m = $8} END {print m}')
+echo "verify limit at the end: $end verifications/s on all cores"
+awk -v a="$VLIMIT" -v b="$end" 'BEGIN { if (b > 1.05 * a)
+  printf "note: the limit measured at the end is %.0f%% higher; every ratio above is that much too high\n", 100 * (b / a - 1) }'

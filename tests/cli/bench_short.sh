@@ -32,5 +32,6 @@ has "tally" '^tally +0 items .* exit 0'
 has "status" '^status +0 items .* exit 0'
 has "audit, clean" '^audit +[0-9]+ items .* exit 0 +[0-9.]+ % of verify limit'
 has "the peer on the same returns" '^peer +[0-9]+ items .* % of verify limit'
+has "the verify limit measured again at the end" '^verify limit at the end: [0-9]+ verifications/s'
 echo "bench_short: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
