@@ -133,7 +133,6 @@ static int visit_excused(void *vctx, const char *precinct, const char *contest, 
     return 0;
 }
 
-/* Reads the counts of a row's head from its stored bytes. */
 /* A row's counts and votes from its return's signed bytes, matched to the
  * definition by id. 0; -1 when the bytes no longer parse (d says why); -2
  * out of memory. Touches only row: safe on a worker thread. */
@@ -251,8 +250,24 @@ static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
     fill = &ch[0];
     for (k = 0; k <= r->n; k++) {
         if (k < r->n && r->rows[k].status == CT_ST_IN_TALLY) {
-            if (ct_store_bytes(db, r->rows[k].file, &fill->in[fill->n], e) != 0)
+            ct_err read_err;
+
+            memset(&read_err, 0, sizeof read_err);
+            if (ct_store_bytes(db, r->rows[k].file, &fill->in[fill->n], &read_err) != 0) {
+                /* an earlier row's failure, in the chunk being parsed,
+                 * is the one to report */
+                if (busy != NULL) {
+                    int f = counts_finish(db, busy, job, e);
+
+                    busy = NULL;
+                    job = NULL;
+                    if (f != 0)
+                        goto out;
+                }
+                if (e != NULL)
+                    *e = read_err;
                 goto out;
+            }
             fill->rows[fill->n++] = k;
         }
         if (fill->n < COUNTS_CHUNK && (k < r->n || fill->n == 0))

@@ -207,8 +207,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_init();
     int rc = cm_definition_load(data, size, &def, &d), rc_tree = cm_definition_load_tree(data, size, &tree, &d_tree);
 
-    if (rc != rc_tree)
-        fuzz_fail("streamed load %s, tree load %s", rc == 0 ? "accepts" : "refuses", rc_tree == 0 ? "accepts" : "refuses");
+    cm_definition *alone = NULL;
+    int rc_alone = cm_definition_load_streamed(data, size, &alone);
+
+    if (rc != rc_tree || rc_alone != rc_tree)
+        fuzz_fail("load %s, tree load %s, streamed load alone %s", rc == 0 ? "accepts" : "refuses",
+                  rc_tree == 0 ? "accepts" : "refuses", rc_alone == 0 ? "accepts" : "refuses");
+    cm_definition_free(alone);
     if (rc != 0) {
         if (def != NULL || tree != NULL)
             fuzz_fail("refused, but *out is not NULL");

@@ -395,7 +395,7 @@ static int get_text(loader *ld, json_t *obj, const char *path, const char *key, 
         return -1;
     if (!pr_is_name(s, len)) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "%s.%s", path, key);
+        path_key(p, path, key);
         return fail(ld, p, "not a printable name (1-%u bytes of UTF-8, no control or "
                            "bidirectional characters, no leading or trailing space)",
                     PR_NAME_MAX);
@@ -1633,6 +1633,16 @@ int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr
     if (load_streamed(bytes, len, out) == 0)
         return 0;
     return load_tree(bytes, len, out, err);
+}
+
+int cm_definition_load_streamed(const uint8_t *bytes, size_t len, cm_definition **out)
+{
+    pr_diag ignored;
+
+    *out = NULL;
+    if (check_bytes(bytes, len, &ignored) < 0)
+        return -1;
+    return load_streamed(bytes, len, out);
 }
 
 int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)

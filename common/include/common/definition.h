@@ -150,6 +150,15 @@ PR_WARN_UNUSED int cm_definition_load(const uint8_t *bytes, size_t len, cm_defin
 PR_WARN_UNUSED int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_definition **out,
                                            pr_diag *err);
 
+/* The streamed load alone, without the whole-tree fallback: 0 and *out as
+ * cm_definition_load gives it, or -1 and *out NULL when the file is refused
+ * (no message: cm_definition_load_tree says why). For tests and the fuzz
+ * target, which require it to accept exactly what the tree load accepts, so
+ * that a streamed load that stopped working cannot hide behind the
+ * fallback. */
+PR_WARN_UNUSED int cm_definition_load_streamed(const uint8_t *bytes, size_t len,
+                                               cm_definition **out);
+
 /* Frees a definition; NULL is allowed. */
 void cm_definition_free(cm_definition *def);
 
