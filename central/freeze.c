@@ -39,24 +39,8 @@ static const char keys_help[] =
 
 int ct_freeze_seq(ct_db *db, int64_t *seq, ct_err *e)
 {
-    static const char sql[] = "SELECT seq FROM freezes ORDER BY seq LIMIT 1";
-    sqlite3_stmt *s = NULL;
-    int rc = -1, step;
-
-    *seq = 0;
-    if (ct_db_cached(db, sql, &s, e) != 0)
-        goto out;
-    step = sqlite3_step(s);
-    if (step == SQLITE_ROW)
-        *seq = (int64_t)sqlite3_column_int64(s, 0);
-    else if (step != SQLITE_DONE) {
-        ct_db_error(db, e, NULL);
-        goto out;
-    }
-    rc = 0;
-out:
-    ct_db_done(db, s);
-    return rc;
+    /* the first freeze; 0 when the keys were never frozen */
+    return ct_db_int(db, "SELECT coalesce(min(seq), 0) FROM freezes", seq, e);
 }
 
 int ct_freeze_build(ct_db *db, pr_keylist *kl, ct_err *e)
