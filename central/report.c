@@ -229,6 +229,17 @@ static int counts_finish(ct_db *db, counts_chunk *ch, ct_par_job *j, ct_err *e)
     return rc;
 }
 
+/* Finishes *busy, the chunk whose parsing runs as *job, when there is one
+ * (counts_finish), and clears both. 0, or -1 with e. */
+static int finish_busy(ct_db *db, counts_chunk **busy, ct_par_job **job, ct_err *e)
+{
+    int rc = *busy != NULL ? counts_finish(db, *busy, *job, e) : 0;
+
+    *busy = NULL;
+    *job = NULL;
+    return rc;
+}
+
 /* Fills counts and votes of every row in the tally. The bytes are read on
  * this thread (the report's one read transaction); each chunk is parsed in
  * the background while the next one is read. 0, or -1 with e. */
@@ -236,8 +247,8 @@ static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
 {
     counts_chunk *ch = calloc(2, sizeof *ch), *fill, *busy = NULL;
     ct_par_job *job = NULL;
-    ct_err ignored;
-    int rc = -1;
+    ct_err ignored, read_err;
+    int rc = -1, read_failed = 0;
     size_t k;
 
     if (ch == NULL) {
@@ -245,41 +256,22 @@ static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
         return -1;
     }
     memset(&ignored, 0, sizeof ignored);
+    memset(&read_err, 0, sizeof read_err);
     ch[0].def = ch[1].def = db->def;
     ch[0].r = ch[1].r = r;
     fill = &ch[0];
     for (k = 0; k <= r->n; k++) {
         if (k < r->n && r->rows[k].status == CT_ST_IN_TALLY) {
-            ct_err read_err;
-
-            memset(&read_err, 0, sizeof read_err);
             if (ct_store_bytes(db, r->rows[k].file, &fill->in[fill->n], &read_err) != 0) {
-                /* an earlier row's failure, in the chunk being parsed,
-                 * is the one to report */
-                if (busy != NULL) {
-                    int f = counts_finish(db, busy, job, e);
-
-                    busy = NULL;
-                    job = NULL;
-                    if (f != 0)
-                        goto out;
-                }
-                if (e != NULL)
-                    *e = read_err;
-                goto out;
+                read_failed = 1;
+                break;
             }
             fill->rows[fill->n++] = k;
         }
         if (fill->n < COUNTS_CHUNK && (k < r->n || fill->n == 0))
             continue;
-        if (busy != NULL) {
-            int f = counts_finish(db, busy, job, e);
-
-            busy = NULL;
-            job = NULL;
-            if (f != 0)
-                goto out;
-        }
+        if (finish_busy(db, &busy, &job, e) != 0)
+            goto out;
         job = ct_parallel_start(fill->n, counts_one, fill);
         if (job == NULL && counts_finish(db, fill, NULL, e) != 0)
             goto out;
@@ -287,17 +279,18 @@ static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
             busy = fill;
         fill = fill == &ch[0] ? &ch[1] : &ch[0];
     }
-    if (busy != NULL) {
-        int f = counts_finish(db, busy, job, e);
-
-        busy = NULL;
-        if (f != 0)
-            goto out;
+    /* The chunk being parsed first: an earlier row's failure is the one to
+     * report, before a read error in the next. */
+    if (finish_busy(db, &busy, &job, e) != 0)
+        goto out;
+    if (read_failed) {
+        if (e != NULL)
+            *e = read_err;
+        goto out;
     }
     rc = 0;
 out:
-    if (busy != NULL)
-        (void)counts_finish(db, busy, job, &ignored);
+    (void)finish_busy(db, &busy, &job, &ignored);
     counts_drop(fill);
     free(ch);
     return rc;
