@@ -482,16 +482,23 @@ static size_t area_parent(const void *ctx, size_t i)
     return def->areas[i].parent < def->n_areas ? def->areas[i].parent : def->n_areas;
 }
 
-int ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n)
+int ct_area_order(const cm_definition *def, size_t root, size_t **order_out, size_t **depth_out,
+                  size_t *n)
 {
-    size_t na = def->n_areas, top = 0, a, i, *kids, *start;
+    size_t na = def->n_areas, top = 0, a, i, *kids = NULL, *start = NULL;
+    size_t *order = calloc(na ? na : 1, sizeof *order), *depth = calloc(na ? na : 1, sizeof *depth);
 
     /* kids[start[a] .. start[a + 1]): a's children in definition order
      * (issue 8: a scan of every area per area is quadratic, and tally --by
      * area orders the tree once per contest). */
     *n = 0;
-    if (ct_group_by(na, na + 1, area_parent, def, &kids, &start) != 0)
+    *order_out = *depth_out = NULL;
+    if (order == NULL || depth == NULL ||
+        ct_group_by(na, na + 1, area_parent, def, &kids, &start) != 0) {
+        free(order);
+        free(depth);
         return -1;
+    }
     /* An explicit stack (in `order` itself, filled from the end) keeps the
      * walk iterative: first push root, then repeatedly pop, emit, push the
      * children in reverse definition order. */
@@ -517,6 +524,8 @@ int ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *
     }
     free(kids);
     free(start);
+    *order_out = order;
+    *depth_out = depth;
     return 0;
 }
 

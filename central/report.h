@@ -142,10 +142,11 @@ int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t cont
 void ct_area_sums_free(ct_contest_sum *sums, size_t n);
 
 /* Areas of the subtree of `root` in depth-first order (children in
- * definition order): order[0..*n) and each one's depth below root. order
- * and depth must hold def->n_areas entries. 0, or -1 out of memory (*n
- * 0). */
-int ct_area_order(const cm_definition *def, size_t root, size_t *order, size_t *depth, size_t *n);
+ * definition order): (*order)[0..*n) and each one's depth below root in
+ * (*depth)[0..*n), both malloc'd for the caller. 0, or -1 out of memory
+ * (both NULL, *n 0). */
+int ct_area_order(const cm_definition *def, size_t root, size_t **order, size_t **depth,
+                  size_t *n);
 
 /* Reports of DESIGN 7 that are never verdicts (they depend on the whole
  * tally), computed from a report built with counts. */

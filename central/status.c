@@ -566,9 +566,7 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
         goto out;
     }
     flags = calloc(r.n ? r.n : 1, sizeof *flags);
-    order = calloc(db->def->n_areas ? db->def->n_areas : 1, sizeof *order);
-    depth = calloc(db->def->n_areas ? db->def->n_areas : 1, sizeof *depth);
-    if (flags == NULL || order == NULL || depth == NULL) {
+    if (flags == NULL) {
         ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
         ct_err_print(&e, err);
         code = e.code;
@@ -592,7 +590,7 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
         code = e.code;
         goto out;
     }
-    if (ct_area_order(db->def, root_area(db->def), order, depth, &n_order) != 0 ||
+    if (ct_area_order(db->def, root_area(db->def), &order, &depth, &n_order) != 0 ||
         area_index_build(db->def, &r, order, n_order, &ax) != 0) {
         ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
         ct_err_print(&e, err);

@@ -298,9 +298,7 @@ static void print_by_area_text(FILE *out, const cm_definition *def, const contes
     size_t *order = NULL, *depth = NULL, n = 0, i, k, wa = strlen("area"), w;
     char name[NAME_MAX_DISPLAY], label[NAME_MAX_DISPLAY + 256], num[64], p[32];
 
-    order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
-    depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
-    if (order == NULL || depth == NULL || ct_area_order(def, ct->area, order, depth, &n) != 0) {
+    if (ct_area_order(def, ct->area, &order, &depth, &n) != 0) {
         fputs("\n  by area: out of memory\n", out);
         goto out;
     }
@@ -655,9 +653,7 @@ static json_t *areas_json(const cm_definition *def, const contest_out *co)
     json_t *a = json_array(), *o, *votes;
     char p[32];
 
-    order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
-    depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth);
-    if (order == NULL || depth == NULL || ct_area_order(def, ct->area, order, depth, &n) != 0)
+    if (ct_area_order(def, ct->area, &order, &depth, &n) != 0)
         goto out;
     for (i = 0; i < n; i++) {
         const ct_contest_sum *as = &co->areas[order[i]];
@@ -985,12 +981,10 @@ static void csv_contest_figures(FILE *out, const cm_definition *def, const conte
 static void csv_by_area(FILE *out, const cm_definition *def, const contest_out *co)
 {
     const cm_contest *ct = &def->contests[co->c];
-    size_t *order = calloc(def->n_areas ? def->n_areas : 1, sizeof *order);
-    size_t *depth = calloc(def->n_areas ? def->n_areas : 1, sizeof *depth), n = 0, i, k;
+    size_t *order = NULL, *depth = NULL, n = 0, i, k;
     csv_row row;
 
-    if (order != NULL && depth != NULL && ct_area_order(def, ct->area, order, depth, &n) != 0)
-        n = 0;
+    (void)ct_area_order(def, ct->area, &order, &depth, &n); /* out of memory: n 0 */
     for (i = 0; i < n; i++) {
         const ct_contest_sum *as = &co->areas[order[i]];
         const char *aid = def->areas[order[i]].id;

@@ -382,19 +382,23 @@ static void test_outcome_majority_boundary(void **state)
 static void test_area_order_depth_first_in_definition_order(void **state)
 {
     fixture *f = *state;
-    size_t order[5], depth[5], n = 0;
+    size_t *order = NULL, *depth = NULL, n = 0;
     const char *want[] = {"land", "north", "n1", "n2", "south"};
     const size_t wdepth[] = {0, 1, 2, 2, 1};
 
-    ct_area_order(f->def, cm_find_area(f->def, "land"), order, depth, &n);
+    assert_int_equal(ct_area_order(f->def, cm_find_area(f->def, "land"), &order, &depth, &n), 0);
     assert_int_equal(n, 5);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(f->def->areas[order[i]].id, want[i]);
         assert_int_equal(depth[i], wdepth[i]);
     }
-    ct_area_order(f->def, cm_find_area(f->def, "north"), order, depth, &n);
+    free(order);
+    free(depth);
+    assert_int_equal(ct_area_order(f->def, cm_find_area(f->def, "north"), &order, &depth, &n), 0);
     assert_int_equal(n, 3);
     assert_string_equal(f->def->areas[order[2]].id, "n2");
+    free(order);
+    free(depth);
 }
 
 int main(void)
