@@ -1552,38 +1552,35 @@ static int load_streamed(const uint8_t *bytes, size_t len, cm_definition **out)
     i = ws_end(bytes, len, i + 1);
     while (i < len && bytes[i] == '"') {
         json_error_t jerr;
-        json_t *key, *val;
-        const char *k;
+        json_t *v;
+        char k[16];             /* every top-level key of the format is shorter */
+        int key_ok;
 
+        /* the key, decoded by jansson (so an escaped key is seen as itself) */
         if (value_end(bytes, len, i, &end) < 0 ||
-            (key = json_loadb((const char *)bytes + i, end - i, JSON_DECODE_ANY, &jerr)) == NULL)
+            (v = json_loadb((const char *)bytes + i, end - i, JSON_DECODE_ANY, &jerr)) == NULL)
             goto out;
-        k = json_string_value(key);
+        key_ok = json_is_string(v) && json_string_length(v) < sizeof k;
+        if (key_ok)
+            memcpy(k, json_string_value(v), json_string_length(v) + 1);
+        json_decref(v);
         i = ws_end(bytes, len, end);
-        if (k == NULL || i >= len || bytes[i] != ':' || json_object_get(root, k) != NULL ||
-            (have_precincts && strcmp(k, "precincts") == 0)) {
-            json_decref(key);
+        if (!key_ok || i >= len || bytes[i] != ':' || json_object_get(root, k) != NULL ||
+            (have_precincts && strcmp(k, "precincts") == 0))
             goto out;
-        }
         i = ws_end(bytes, len, i + 1);
-        if (value_end(bytes, len, i, &end) < 0) {
-            json_decref(key);
+        if (value_end(bytes, len, i, &end) < 0)
             goto out;
-        }
         if (strcmp(k, "precincts") == 0) {
             have_precincts = 1;
             how.stream = bytes;
             how.stream_at = i;
             how.stream_end = end;
-        } else {
-            val = json_loadb((const char *)bytes + i, end - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                             &jerr);
-            if (val == NULL || json_object_set_new(root, k, val) != 0) {
-                json_decref(key);
-                goto out;
-            }
+        } else if ((v = json_loadb((const char *)bytes + i, end - i,
+                                   JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)) == NULL ||
+                   json_object_set_new(root, k, v) != 0) {
+            goto out;
         }
-        json_decref(key);
         i = ws_end(bytes, len, end);
         if (i >= len || bytes[i] != ',')
             break;
