@@ -1031,7 +1031,7 @@ static int all_cells_equal(sqlite3 *q, const table *t, char (*col)[64], int n)
 
 static void cells(audit *a, sqlite3 *q, const table *t)
 {
-    char sql[768], col[COLS_MAX][64], w[2 * PR_ID_MAX + 40];
+    char sql[768], on[200], col[COLS_MAX][64], w[2 * PR_ID_MAX + 40];
     sqlite3_stmt *s = NULL;
     /* A bare key column is an integer key with an index (INTEGER PRIMARY
      * KEY, or revocations' UNIQUE seq): joined on itself, each row is
@@ -1047,15 +1047,15 @@ static void cells(audit *a, sqlite3 *q, const table *t)
     /* key_precincts is compared row-wise only (its rows are their key). */
     if (strchr(t->key, '|') != NULL || (bare && all_cells_equal(q, t, col, n)))
         return;
+    snprintf(on, sizeof on, bare ? "m.%s = s.%s" : "CAST(m.%s AS TEXT) = CAST(s.%s AS TEXT)", t->key,
+             t->key);
     for (int i = 0; i < n; i++) {
-        snprintf(sql, sizeof sql,
-                 bare ? "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
-                        " stored.%s s ON m.%s = s.%s WHERE m.%s IS NOT s.%s ORDER BY m.%s"
-                      : "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
-                        " stored.%s s ON CAST(m.%s AS TEXT) = CAST(s.%s AS TEXT) WHERE m.%s IS NOT"
-                        " s.%s ORDER BY m.%s",
-                 t->key, col[i], col[i], t->name, t->name, t->key, t->key, col[i], col[i], t->key);
-        if (sqlite3_prepare_v2(q, sql, -1, &s, NULL) != SQLITE_OK) {
+        int len = snprintf(sql, sizeof sql,
+                           "SELECT CAST(m.%s AS TEXT), quote(m.%s), quote(s.%s) FROM main.%s m JOIN"
+                           " stored.%s s ON %s WHERE m.%s IS NOT s.%s ORDER BY m.%s",
+                           t->key, col[i], col[i], t->name, t->name, on, col[i], col[i], t->key);
+
+        if (len < 0 || (size_t)len >= sizeof sql || sqlite3_prepare_v2(q, sql, -1, &s, NULL) != SQLITE_OK) {
             differ(a, "table %s column %s: cannot be compared: %s", t->name, col[i], sqlite3_errmsg(q));
             continue;
         }
