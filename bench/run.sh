@@ -85,7 +85,11 @@ for n in "${sizes[@]}"; do
   VLIMIT=0 VERIFY1=0 measure enroll "$n" "$g/requests.stream" -- "$central" enroll --db "$db" -
   measure import "$items" "$g/returns.stream" -- "$central" import --db "$db" -
   VLIMIT=0 measure tally 0 /dev/null -- "$central" tally --db "$db" --format json
-  VLIMIT=0 measure status 0 /dev/null -- "$central" status --db "$db"
+  VLIMIT=0 measure status 0 /dev/null -- "$central" status --db "$db" --summary
+  # The same two computed from every return, as with a cache that is not
+  # current (docs/DECISIONS.md "Tally cache"); and the full status list.
+  VLIMIT=0 measure recount 0 /dev/null -- "$central" tally --db "$db" --format json --recount
+  VLIMIT=0 measure statlist 0 /dev/null -- "$central" status --db "$db"
   VERIFY1=0 measure audit "$items" /dev/null -- "$central" audit --db "$db"
   # The peer commits in batches of central's size (import.c, CT_BATCH_MAX).
   "$py" "$src/bench/peer.py" "$g/requests.stream" "$g/returns.stream" "$work/peer$n.db" \

@@ -28,6 +28,7 @@
 #include "proto/codec.h"
 #include "proto/keys.h"
 #include "report.h"
+#include "running.h"
 #include "vcache.h"
 
 static const char audit_usage[] =
@@ -1128,6 +1129,33 @@ out:
 
 /* ---- statuses and the tally -------------------------------------------- */
 
+/* The tally cache (running.h) of the stored database, when it is current,
+ * must hold exactly the sums its returns give: it is what a national
+ * summary prints. */
+static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
+{
+    const cm_definition *def = sd->def;
+    ct_contest_sum *all = calloc(def->n_contests ? def->n_contests : 1, sizeof *all);
+    char what[256];
+    ct_err e;
+    size_t c;
+    int k = -1;
+
+    memset(&e, 0, sizeof e);
+    for (c = 0; all != NULL && c < def->n_contests; c++)
+        if (ct_contest_sum_build(def, sr, c, &all[c]) != 0)
+            break;
+    if (all != NULL && c == def->n_contests)
+        k = ct_running_differs(sd, all, what, sizeof what, &e);
+    if (k < 0)
+        differ(a, "tally cache: cannot be compared: %s", e.why[0] ? e.why : "out of memory");
+    else if (k > 0)
+        differ(a, "tally cache: %s is not what the returns in the tally add up to", what);
+    for (size_t i = 0; all != NULL && i < c; i++)
+        ct_contest_sum_free(&all[i]);
+    free(all);
+}
+
 /* Every (precinct, contest)'s status and standing return, and every
  * contest's sums, of the database as stored against the replay: the same
  * report code computes both, from each one's own rows and bytes. */
@@ -1186,6 +1214,7 @@ static void statuses(audit *a, const char *dbpath)
         ct_contest_sum_free(&ss);
         ct_contest_sum_free(&rs);
     }
+    cache_check(a, sd, &sr);
 out:
     if (have_s)
         ct_report_free(&sr);
@@ -1357,6 +1386,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
     memset(&a, 0, sizeof a);
     memset(&e, 0, sizeof e);
     memset(&pg, 0, sizeof pg);
+    ct_db_keep_cache(0); /* the replay's statuses are computed in full */
     a.out = out;
     a.events_only = o->events_only;
     a.null = fopen("/dev/null", "w");
@@ -1462,6 +1492,7 @@ int ct_audit_run(const ct_audit_opts *o, FILE *out, FILE *err)
 out:
     close_replay(&a);
     ct_db_set_durable(1);
+    ct_db_keep_cache(1);
     ct_redecide_set_auto(1);
     ct_clock_set(NULL, NULL);
     sqlite3_finalize(a.q_head);

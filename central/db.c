@@ -5,6 +5,7 @@
  * rewritten, and a file's stored verdict never changes.
  */
 #include "db.h"
+#include "running.h"
 #include "vcache.h"
 
 #include <errno.h>
@@ -187,6 +188,39 @@ static const char schema_evidence[] =
     " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;"
     "CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence"
     " BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;";
+/* The tally cache (running.h): derived, rewritable, never evidence. Its
+ * tables hold a copy of what a full report computes, kept current by each
+ * commit; the triggers mark a (precinct, contest) dirty in the same
+ * transaction as the decision, resolution or excuse that may change it.
+ * IF NOT EXISTS: a writer adds them to a database made before them
+ * (SQLite stores the same text either way, so audit's schema check sees
+ * no difference). */
+static const char schema_tally[] =
+    "CREATE TABLE IF NOT EXISTS tally_cache ("
+    " one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " definition_hash BLOB NOT NULL CHECK (length(definition_hash) = 32),"
+    " core BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tally_cache_contest ("
+    " contest TEXT PRIMARY KEY,"
+    " sums BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS tally_cache_pc ("
+    " precinct TEXT NOT NULL,"
+    " contest TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " file INTEGER NOT NULL,"
+    " PRIMARY KEY (precinct, contest)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS tally_dirty ("
+    " precinct TEXT NOT NULL,"
+    " contest TEXT NOT NULL,"
+    " PRIMARY KEY (precinct, contest)) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS tally_dirty_decisions AFTER INSERT ON decisions BEGIN"
+    " INSERT OR IGNORE INTO tally_dirty SELECT precinct, contest FROM files"
+    " WHERE id = NEW.file AND precinct IS NOT NULL AND contest IS NOT NULL; END;"
+    "CREATE TRIGGER IF NOT EXISTS tally_dirty_resolutions AFTER INSERT ON resolutions BEGIN"
+    " INSERT OR IGNORE INTO tally_dirty SELECT precinct, contest FROM files"
+    " WHERE id = NEW.file AND precinct IS NOT NULL AND contest IS NOT NULL; END;"
+    "CREATE TRIGGER IF NOT EXISTS tally_dirty_excuses AFTER INSERT ON excuses BEGIN"
+    " INSERT OR IGNORE INTO tally_dirty VALUES (NEW.precinct, NEW.contest); END;";
 /* Append-only: every table but meta refuses UPDATE and DELETE; meta is
  * written once. */
 static const char schema_triggers[] =
@@ -340,6 +374,9 @@ int ct_db_begin(ct_db *db, ct_err *e)
 
 int ct_db_commit(ct_db *db, ct_err *e)
 {
+    /* the tally cache moves with the events, in the same transaction */
+    if (ct_running_refresh(db, e) != 0)
+        return -1;
     return exec(db, "COMMIT", e);
 }
 
@@ -550,7 +587,7 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
         goto out;
     if (exec(&db, schema_tables, e) != 0 || exec(&db, schema_decisions, e) != 0 ||
         exec(&db, schema_triggers, e) != 0 || exec(&db, schema_evidence, e) != 0 ||
-        insert_meta(&db, in, e) != 0)
+        exec(&db, schema_tally, e) != 0 || insert_meta(&db, in, e) != 0)
         goto out;
     memset(&ev, 0, sizeof ev);
     /* A lower commission's scope and the top key are facts of the chain:
@@ -568,6 +605,8 @@ int ct_db_create(const char *path, const ct_db_init *in, ct_err *e)
     ev.data = data;
     if (ct_event_append(&db, &ev, e) != 0)
         goto out;
+    /* The tally cache is left empty: the first writer's commit builds it
+     * (ct_running_refresh), and until then readers compute in full. */
     if (ct_db_commit(&db, e) != 0)
         goto out;
     rc = 0;
@@ -843,6 +882,97 @@ out:
     return rc;
 }
 
+static int keep_cache = 1;
+
+void ct_db_keep_cache(int on)
+{
+    keep_cache = on;
+}
+
+/* Whether the tally cache's tables exist (a database made before them,
+ * opened read-only, has none). 0, or -1 with e. */
+static int has_cache(ct_db *db, int *yes, ct_err *e)
+{
+    int64_t n;
+
+    if (ct_db_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tally_dirty'",
+                  &n, e) != 0)
+        return -1;
+    *yes = n > 0;
+    return 0;
+}
+
+int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
+{
+    static const char meta_sql[] = "SELECT schema, election, mode, definition_hash, commission_pk"
+                                   " FROM meta WHERE one = 1";
+    static const char newest_sql[] = "SELECT definition_hash FROM definitions ORDER BY seq DESC LIMIT 1";
+    static const char core_sql[] = "SELECT definition_hash, core FROM tally_cache WHERE one = 1";
+    ct_db *db = NULL;
+    sqlite3_stmt *st = NULL;
+    uint8_t h[PR_HASH_BYTES];
+    int rc = -1, step;
+
+    *out = NULL;
+    db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        ct_err_set(e, CT_EXIT_IO, path, "out of memory");
+        goto out;
+    }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    if (check_database_file(path, e) != 0)
+        goto out;
+    if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
+                   db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
+        goto out;
+    }
+    if (set_pragmas(db, 1, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
+        goto out;
+    if (!db->has_cache || ct_db_prepare(db, meta_sql, &st, e) != 0 || sqlite3_step(st) != SQLITE_ROW ||
+        sqlite3_column_int(st, 0) != CT_SCHEMA_VERSION || ct_col_blob(st, 3, db->def_hash, PR_HASH_BYTES) != 0 ||
+        ct_col_blob(st, 4, db->commission_pk, PR_PK_BYTES) != 0) {
+        rc = 0; /* ct_db_open says what is wrong, if anything */
+        goto out;
+    }
+    ct_col_text(st, 1, db->election, sizeof db->election);
+    ct_col_text(st, 2, db->mode, sizeof db->mode);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (ct_db_prepare(db, newest_sql, &st, e) != 0)
+        goto out;
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW && ct_col_blob(st, 0, db->def_hash, PR_HASH_BYTES) != 0)
+        step = SQLITE_ERROR;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = 0;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (ct_db_prepare(db, core_sql, &st, e) != 0)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW || ct_col_blob(st, 0, h, PR_HASH_BYTES) != 0 ||
+        memcmp(h, db->def_hash, PR_HASH_BYTES) != 0 ||
+        cm_definition_load_core(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                                db->def_hash, &db->def) != 0) {
+        rc = 0;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (load_scope(db, e) != 0)
+        goto out;
+    db->core = 1;
+    *out = db;
+    db = NULL;
+    rc = 1;
+out:
+    sqlite3_finalize(st);
+    ct_db_close(db);
+    return rc;
+}
+
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
 {
     ct_db *db = NULL;
@@ -864,8 +994,14 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
         goto out;
     }
     if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0 ||
-        load_scope(db, e) != 0)
+        load_scope(db, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
         goto out;
+    if (!readonly && !db->has_cache) { /* made before the cache: add it */
+        if (exec(db, schema_tally, e) != 0)
+            goto out;
+        db->has_cache = 1;
+    }
+    db->running = !readonly && keep_cache;
     *out = db;
     db = NULL;
     rc = 0;

@@ -69,6 +69,11 @@ typedef struct ct_db {
         int busy;                       /* handed out, not yet given back */
     } cached[48];
     struct ct_vcache *vcache;           /* signatures checked ahead (vcache.h) */
+    /* The tally cache (running.h): has_cache when its tables exist;
+     * running when each commit brings it up to date (a writer's default;
+     * audit's replay turns it off); core when def is only the core kept
+     * with the cache (ct_db_open_core: no precincts). */
+    int has_cache, running, core;
 } ct_db;
 
 /* What `central init` stores. All fields required. */
@@ -121,6 +126,20 @@ int ct_db_create(const char *path, const ct_db_init *init, ct_err *e);
  * definition. *out owned by the caller (ct_db_close). 0, or -1 with e. */
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e);
 void ct_db_close(ct_db *db);
+
+/* Whether databases opened for writing from now on keep the tally cache
+ * current at each commit (running.h; on by default). `central audit` turns
+ * it off for its replay, whose statuses it computes in full anyway. */
+void ct_db_keep_cache(int on);
+
+/* Opens read-only with only the definition's core from the tally cache
+ * (running.h): db->def has no precincts, db->core is 1 and n_older is 0;
+ * for a national summary, which then never reads the definition's
+ * precincts (issue 8). The core is trusted as stored when its hash is the
+ * newest definition's (`central audit` checks the cache). 1 and *out; 0
+ * and *out NULL when there is no such core (open with ct_db_open); -1
+ * with e. */
+int ct_db_open_core(const char *path, ct_db **out, ct_err *e);
 
 /* The stored version of the definition whose file hash is hash (the newest
  * or an earlier one), or NULL. Borrowed from db. */

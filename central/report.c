@@ -74,24 +74,12 @@ typedef struct build_ctx {
     size_t *first;              /* per precinct: index of its first row */
 } build_ctx;
 
-static int visit(void *vctx, const char *precinct, const char *contest, const ct_pc_state *st,
-                 ct_err *e)
+/* A row's status and head from the replayed state of its (precinct,
+ * contest). */
+static void row_from_state(ct_pc_row *row, const ct_pc_state *st)
 {
-    build_ctx *cx = vctx;
-    const cm_definition *def = cx->db->def;
     const ct_pc_entry *head;
-    size_t p = cm_find_precinct(def, precinct), c = cm_find_contest(def, contest), k;
-    ct_pc_row *row = NULL;
 
-    (void)e;
-    /* Returns for a precinct or contest the definition does not have, or
-     * a pair it does not expect, were rejected and belong to no row. */
-    for (k = 0; p != NONE && c != NONE && cx->first[p] != NONE && k < def->precincts[p].n_contests;
-         k++)
-        if (def->precincts[p].contests[k] == c)
-            row = &cx->r->rows[cx->first[p] + k];
-    if (row == NULL)
-        goto out;
     row->status = ct_pc_status(st, &head);
     if (head != NULL) {
         row->has_head = 1;
@@ -110,8 +98,62 @@ static int visit(void *vctx, const char *precinct, const char *contest, const ct
                     memcmp(st->e[i].content, head->content, PR_HASH_BYTES) == 0)
                     row->verdict = st->e[i].verdict;
     }
-out:
+}
+
+static int visit(void *vctx, const char *precinct, const char *contest, const ct_pc_state *st,
+                 ct_err *e)
+{
+    build_ctx *cx = vctx;
+    const cm_definition *def = cx->db->def;
+    size_t p = cm_find_precinct(def, precinct), c = cm_find_contest(def, contest), k;
+    ct_pc_row *row = NULL;
+
+    (void)e;
+    /* Returns for a precinct or contest the definition does not have, or
+     * a pair it does not expect, were rejected and belong to no row. */
+    for (k = 0; p != NONE && c != NONE && cx->first[p] != NONE && k < def->precincts[p].n_contests;
+         k++)
+        if (def->precincts[p].contests[k] == c)
+            row = &cx->r->rows[cx->first[p] + k];
+    if (row != NULL)
+        row_from_state(row, st);
     return 0;
+}
+
+int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e)
+{
+    static const char excused_sql[] = "SELECT count(*) FROM excuses WHERE precinct = ?1 AND contest = ?2";
+    const cm_definition *def = db->def;
+    sqlite3_stmt *s = NULL;
+    ct_pc_state st;
+    int rc = -1;
+
+    memset(row, 0, sizeof *row);
+    memset(&st, 0, sizeof st);
+    row->precinct = p;
+    row->contest = c;
+    row->status = CT_ST_MISSING;
+    if (ct_db_cached(db, excused_sql, &s, e) != 0)
+        goto out;
+    if (ct_bind_text(s, 1, def->precincts[p].id) != SQLITE_OK ||
+        ct_bind_text(s, 2, def->contests[c].id) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+        ct_db_error(db, e, NULL);
+        goto out;
+    }
+    if (sqlite3_column_int64(s, 0) > 0) {
+        row->status = CT_ST_EXCUSED; /* DESIGN 7, as visit_excused */
+        rc = 0;
+        goto out;
+    }
+    if (ct_pc_load(db, def->precincts[p].id, def->contests[c].id, 0, 0, &st, e) != 0)
+        goto out;
+    if (st.n > 0)
+        row_from_state(row, &st);
+    rc = 0;
+out:
+    ct_db_done(db, s);
+    ct_pc_free(&st);
+    return rc;
 }
 
 /* DESIGN 7: an excused (precinct, contest) has that status whatever was
@@ -240,10 +282,9 @@ static int finish_busy(ct_db *db, counts_chunk **busy, ct_par_job **job, ct_err 
     return rc;
 }
 
-/* Fills counts and votes of every row in the tally. The bytes are read on
- * this thread (the report's one read transaction); each chunk is parsed in
- * the background while the next one is read. 0, or -1 with e. */
-static int load_all_counts(ct_db *db, ct_report *r, ct_err *e)
+/* The bytes are read on this thread (the report's one read transaction);
+ * each chunk is parsed in the background while the next one is read. */
+int ct_report_counts(ct_db *db, ct_report *r, ct_err *e)
 {
     counts_chunk *ch = calloc(2, sizeof *ch), *fill, *busy = NULL;
     ct_par_job *job = NULL;
@@ -337,7 +378,7 @@ int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_
     if (ct_pc_each(db, r->seq, visit, &cx, e) != 0 ||
         ct_excuses_each(db, r->seq, visit_excused, &cx, e) != 0)
         goto out;
-    if (want_counts && load_all_counts(db, r, e) != 0)
+    if (want_counts && ct_report_counts(db, r, e) != 0)
         goto out;
     if (ct_group_by(r->n, def->n_contests, row_contest, r, &r->by_contest, &r->contest_start) != 0) {
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
@@ -364,8 +405,7 @@ static int add_checked(uint64_t *acc, uint64_t v)
     return rc;
 }
 
-/* Allocates the sums of one contest, all zero. 0, or -1 out of memory. */
-static int sum_init(const cm_definition *def, size_t contest, ct_contest_sum *s)
+int ct_contest_sum_init(const cm_definition *def, size_t contest, ct_contest_sum *s)
 {
     const cm_contest *ct = &def->contests[contest];
     const cm_protocol *pr = &def->protocols[ct->protocol];
@@ -382,27 +422,55 @@ static int sum_init(const cm_definition *def, size_t contest, ct_contest_sum *s)
     return rc;
 }
 
+static int sub_checked(uint64_t *acc, uint64_t v)
+{
+    int rc = -1;
+
+    if (*acc >= v) {
+        *acc -= v;
+        rc = 0;
+    }
+    return rc;
+}
+
+int ct_contest_sum_apply(const cm_definition *def, ct_contest_sum *s, const ct_pc_row *row,
+                         int sign)
+{
+    const cm_precinct *pc = &def->precincts[row->precinct];
+    int (*op)(uint64_t *, uint64_t) = sign > 0 ? add_checked : sub_checked;
+    uint64_t one = 1;
+    int rc = 0;
+    size_t k;
+
+    if (sign > 0)
+        s->by_status[row->status]++;
+    else if (s->by_status[row->status] > 0)
+        s->by_status[row->status]--;
+    else
+        rc = -1;
+    if (row->status == CT_ST_IN_TALLY && row->counts != NULL) {
+        for (k = 0; k < s->n_lines; k++)
+            rc |= op(&s->lines[k], row->counts[k]);
+        for (k = 0; k < s->n_candidates; k++)
+            rc |= op(&s->votes[k], row->votes[k]);
+        if (!pc->has_roll) {
+            uint64_t u = s->roll_unknown;
+            rc |= op(&u, one);
+            s->roll_unknown = (size_t)u;
+        } else {
+            rc |= op(&s->roll, pc->roll);
+        }
+    }
+    return rc != 0 ? -1 : 0;
+}
+
 /* Adds one row of the sums' contest: its status, and its counts when it
  * is in the tally. */
 static void sum_row(const cm_definition *def, ct_contest_sum *s, const ct_pc_row *row)
 {
-    const cm_precinct *pc = &def->precincts[row->precinct];
-    size_t k;
-
     s->expected++;
-    s->by_status[row->status]++;
-    if (row->status == CT_ST_IN_TALLY && row->counts != NULL) {
-        for (k = 0; k < s->n_lines; k++)
-            if (add_checked(&s->lines[k], row->counts[k]) != 0)
-                s->overflow = 1;
-        for (k = 0; k < s->n_candidates; k++)
-            if (add_checked(&s->votes[k], row->votes[k]) != 0)
-                s->overflow = 1;
-        if (!pc->has_roll)
-            s->roll_unknown++;
-        else if (add_checked(&s->roll, pc->roll) != 0)
-            s->overflow = 1;
-    }
+    if (ct_contest_sum_apply(def, s, row, 1) != 0)
+        s->overflow = 1;
 }
 
 size_t ct_contest_status_counts(const ct_report *r, size_t contest, size_t by[CT_ST_COUNT])
@@ -422,7 +490,7 @@ int ct_contest_sum_build(const cm_definition *def, const ct_report *r, size_t co
     size_t k, n;
     const size_t *ix = ct_report_contest_rows(r, contest, &n);
 
-    if (sum_init(def, contest, s) != 0) {
+    if (ct_contest_sum_init(def, contest, s) != 0) {
         ct_contest_sum_free(s);
         return -1;
     }
@@ -444,7 +512,7 @@ int ct_area_sums_build(const cm_definition *def, const ct_report *r, size_t cont
     if (sums == NULL)
         goto out;
     for (a = 0; a < n; a++)
-        if (sum_init(def, contest, &sums[a]) != 0)
+        if (ct_contest_sum_init(def, contest, &sums[a]) != 0)
             goto out;
     for (k = 0; k < m; k++) {
         const ct_pc_row *row = &r->rows[ix[k]];

@@ -47,6 +47,19 @@ typedef struct ct_report {
 int ct_report_build(ct_db *db, int64_t as_of, int want_counts, ct_report *r, ct_err *e);
 void ct_report_free(ct_report *r);
 
+/* One row at the head, as ct_report_build makes it: precinct p expects
+ * contest c (definition indexes; the caller checked both, and the scope).
+ * Status and head only: counts and votes stay NULL (ct_report_counts).
+ * For the tally cache (running.h), which recomputes the (precinct,
+ * contest)s an event touched. 0, or -1 with e. */
+int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e);
+
+/* Fills counts, votes and key_id of every row of r whose status is in the
+ * tally, from its return's stored bytes, parsing on every core. r needs
+ * only n and rows. 0, or -1 with e (a stored return that no longer parses,
+ * or cannot be read). */
+int ct_report_counts(ct_db *db, ct_report *r, ct_err *e);
+
 /* Groups items 0..n-1 by key(ctx, i), which must be < n_keys, keeping
  * their order (a stable counting sort): group g is (*idx)[(*start)[g] ..
  * (*start)[g + 1]). *idx (n entries) and *start (n_keys + 1) are
@@ -75,6 +88,18 @@ typedef struct ct_contest_sum {
     size_t by_status[CT_ST_COUNT];
     int overflow;                   /* a sum passed UINT64_MAX: not printed */
 } ct_contest_sum;
+
+/* The sums of one contest, all zero, arrays allocated (free with
+ * ct_contest_sum_free). 0, or -1 out of memory. */
+int ct_contest_sum_init(const cm_definition *def, size_t contest, ct_contest_sum *s);
+
+/* Adds (sign > 0) or takes away (sign < 0) one row of s's contest: its
+ * status in by_status and, when it is in the tally with counts, its
+ * counts, votes and roll (DESIGN 8 sums). expected is left alone. 0, or
+ * -1 when a sum would pass UINT64_MAX or go below 0 (the other fields are
+ * still updated). */
+int ct_contest_sum_apply(const cm_definition *def, ct_contest_sum *s, const ct_pc_row *row,
+                         int sign);
 
 /* 0, or -1 when out of memory. Free with ct_contest_sum_free. */
 int ct_contest_sum_build(const cm_definition *def, const ct_report *r, size_t contest,

@@ -15,9 +15,11 @@
 #include "history.h"
 #include "jsonout.h"
 #include "report.h"
+#include "running.h"
 
 static const char status_usage[] =
-    "usage: central status --db DB [--json] [--as-of SEQ] [--fail-incomplete]\n";
+    "usage: central status --db DB [--summary [--recount]] [--json] [--as-of SEQ]\n"
+    "                      [--fail-incomplete]\n";
 static const char status_help[] =
     "Prints the status of every (precinct, contest) of the definition, grouped by\n"
     "area: in-tally, held, conflict, rejected-only, missing or excused (a return\n"
@@ -29,7 +31,10 @@ static const char status_help[] =
     "(evidence lines), how many of them central holds (`central import --evidence`)\n"
     "and which are missing, per precinct and contest and in total.\n"
     "--as-of SEQ computes them as they were after event SEQ. --fail-incomplete\n"
-    "exits 1 when anything is neither in the tally nor excused.\n";
+    "exits 1 when anything is neither in the tally nor excused. --summary prints\n"
+    "only the counts per contest and in total, read at the newest event from the\n"
+    "tally cache that every import keeps (a national election has a million\n"
+    "rows); with --recount, from every decision.\n";
 
 /* The evidence named by each row's standing return (the head: in the tally
  * or held), compact: rows index into one array of hashes. */
@@ -165,6 +170,22 @@ static size_t colw(const char *heading)
     size_t n = strlen(heading);
 
     return n > 8 ? n : 8;
+}
+
+/* The heading of a table of counts per status: label's column, then
+ * expected and each status. */
+static void print_counts_header(FILE *out, const char *label, size_t lw)
+{
+    size_t s;
+
+    ct_pad(out, label, lw);
+    fputs("  ", out);
+    ct_rpad(out, "expected", colw("expected"));
+    for (s = 0; s < CT_ST_COUNT; s++) {
+        fputs("  ", out);
+        ct_rpad(out, ct_status_name((ct_status)s), colw(ct_status_name((ct_status)s)));
+    }
+    fputc('\n', out);
 }
 
 static void print_counts_row(FILE *out, const char *label, size_t lw, size_t expected,
@@ -322,7 +343,7 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
                        const size_t *depth, size_t n_order, const area_index *ax,
                        const status_evidence *ev)
 {
-    size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), wa, i, c, s, k;
+    size_t wp = strlen("precinct"), wc = strlen("contest"), ws = strlen("status"), wa, i, c, k;
     size_t total[CT_ST_COUNT], by[CT_ST_COUNT], expected, all = 0;
     char hex[PR_HASH_HEX + 1], rev[32], label[PR_ID_MAX + 2 * 64 + 1], name[PR_NAME_MAX * 4 + 1];
 
@@ -369,14 +390,7 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
         }
     }
     fputc('\n', out);
-    ct_pad(out, "contest", wc);
-    fputs("  ", out);
-    ct_rpad(out, "expected", colw("expected"));
-    for (s = 0; s < CT_ST_COUNT; s++) {
-        fputs("  ", out);
-        ct_rpad(out, ct_status_name((ct_status)s), colw(ct_status_name((ct_status)s)));
-    }
-    fputc('\n', out);
+    print_counts_header(out, "contest", wc);
     for (c = 0; c < def->n_contests; c++) {
         expected = ct_contest_status_counts(r, c, by);
         print_counts_row(out, def->contests[c].id, wc, expected, by);
@@ -388,14 +402,7 @@ static void print_text(FILE *out, const cm_definition *def, const ct_report *r, 
         if (2 * depth[k] + ct_width(def->areas[order[k]].id) > wa)
             wa = 2 * depth[k] + ct_width(def->areas[order[k]].id);
     fputc('\n', out);
-    ct_pad(out, "area", wa);
-    fputs("  ", out);
-    ct_rpad(out, "expected", colw("expected"));
-    for (s = 0; s < CT_ST_COUNT; s++) {
-        fputs("  ", out);
-        ct_rpad(out, ct_status_name((ct_status)s), colw(ct_status_name((ct_status)s)));
-    }
-    fputc('\n', out);
+    print_counts_header(out, "area", wa);
     for (k = 0; k < n_order; k++) {
         snprintf(label, sizeof label, "%*s%s", (int)(2 * (depth[k] < 64 ? depth[k] : 64)), "",
                  def->areas[order[k]].id);
@@ -499,13 +506,106 @@ static void print_json(FILE *out, const cm_definition *def, const ct_report *r, 
     json_decref(root);
 }
 
+/* --summary: the counts per contest and in total, from the tally cache
+ * when it is current (running.h), else from every decision. Returns the
+ * exit code. */
+static int status_summary(FILE *out, FILE *err, const char *dbpath, long long as_of, int recount,
+                          int json, int fail_incomplete)
+{
+    ct_db *db = NULL;
+    ct_report r;
+    ct_contest_sum *cached = NULL;
+    size_t *expected = NULL, (*by)[CT_ST_COUNT] = NULL, total[CT_ST_COUNT], all = 0, wc = strlen("contest");
+    size_t c, s, n = 0;
+    int k = 0, code = CT_EXIT_OK;
+    char hex[PR_HASH_HEX + 1];
+    ct_err e;
+
+    memset(&r, 0, sizeof r);
+    memset(&e, 0, sizeof e);
+    memset(total, 0, sizeof total);
+    if (as_of == 0 && !recount && ((k = ct_db_open_core(dbpath, &db, &e)) < 0 ||
+                       (k == 1 && (k = ct_running_read(db, &r.seq, r.head, &cached, &e)) < 0)))
+        goto fail;
+    if (k == 0) {
+        ct_db_close(db);
+        db = NULL;
+        if (ct_db_open(dbpath, 1, &db, &e) != 0 || ct_report_build(db, (int64_t)as_of, 0, &r, &e) != 0)
+            goto fail;
+    }
+    n = db->def->n_contests;
+    expected = calloc(n ? n : 1, sizeof *expected);
+    by = calloc(n ? n : 1, sizeof *by);
+    if (expected == NULL || by == NULL) {
+        ct_err_set(&e, CT_EXIT_IO, "status", "out of memory");
+        goto fail;
+    }
+    for (c = 0; c < n; c++) {
+        if (cached != NULL) {
+            expected[c] = cached[c].expected;
+            memcpy(by[c], cached[c].by_status, sizeof by[c]);
+        } else {
+            expected[c] = ct_contest_status_counts(&r, c, by[c]);
+        }
+        all += expected[c];
+        for (s = 0; s < CT_ST_COUNT; s++) {
+            total[s] += by[c][s];
+            if (fail_incomplete && by[c][s] > 0 && s != CT_ST_IN_TALLY && s != CT_ST_EXCUSED)
+                code = CT_EXIT_FAIL;
+        }
+        if (ct_width(db->def->contests[c].id) > wc)
+            wc = ct_width(db->def->contests[c].id);
+    }
+    ct_hex(hex, r.head, PR_HASH_BYTES);
+    if (json) {
+        json_t *root = json_object(), *contests = json_array(), *o;
+
+        json_object_set_new(root, "election", json_string(db->def->id));
+        o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)r.seq));
+        json_object_set_new(o, "head", json_string(hex));
+        json_object_set_new(root, "as_of", o);
+        for (c = 0; c < n; c++) {
+            o = counts_json(expected[c], by[c]);
+            json_object_set_new(o, "contest", json_string(db->def->contests[c].id));
+            json_array_append_new(contests, o);
+        }
+        json_object_set_new(root, "contests", contests);
+        json_object_set_new(root, "totals", counts_json(all, total));
+        ct_json_print(out, root);
+        json_decref(root);
+    } else {
+        print_counts_header(out, "contest", wc);
+        for (c = 0; c < n; c++)
+            print_counts_row(out, db->def->contests[c].id, wc, expected[c], by[c]);
+        print_counts_row(out, "total", wc, all, total);
+        fprintf(out, "\nas of event %lld, head %s\n", (long long)r.seq, hex);
+        if (ct_certifications_print(db, r.seq, NULL, out, &e) != 0)
+            goto fail;
+    }
+    goto out;
+fail:
+    ct_err_print(&e, err);
+    code = e.code;
+out:
+    for (c = 0; cached != NULL && c < n; c++)
+        ct_contest_sum_free(&cached[c]);
+    free(cached);
+    free(expected);
+    free(by);
+    ct_report_free(&r);
+    ct_db_close(db);
+    return code;
+}
+
 int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},   {"json", 0}, {"as-of", 1}, {"fail-incomplete", 0},
-                                       {"help", 0}, {NULL, 0}};
+                                       {"help", 0}, {"summary", 0}, {"recount", 0},
+                                       {NULL, 0}};
     const char *dbpath = NULL, *v;
     long long as_of = 0;
-    int opt, k, json = 0, fail_incomplete = 0, any = 0, code = CT_EXIT_OK;
+    int opt, k, json = 0, fail_incomplete = 0, summary = 0, recount = 0, any = 0, code = CT_EXIT_OK;
     ct_report r;
     ct_db *db = NULL;
     ct_args a;
@@ -542,6 +642,10 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
             }
         } else if (opt == 3) {
             fail_incomplete = 1;
+        } else if (opt == 5) {
+            summary = 1;
+        } else if (opt == 6) {
+            recount = 1;
         } else {
             fputs(status_usage, out);
             fputs(status_help, out);
@@ -550,6 +654,10 @@ int ct_cmd_status(int argc, char **argv, FILE *out, FILE *err)
     }
     if (dbpath == NULL) {
         code = ct_usage_error(err, status_usage, "status", "--db DB is required");
+        goto out;
+    }
+    if (summary) {
+        code = status_summary(out, err, dbpath, as_of, recount, json, fail_incomplete);
         goto out;
     }
     /* counts are read back for the reports (turnout-outlier,

@@ -19,6 +19,7 @@
 #include "nist.h"
 #include "openelections.h"
 #include "report.h"
+#include "running.h"
 
 #define NONE ((size_t)-1)
 #define NAME_MAX_DISPLAY 1024
@@ -26,7 +27,7 @@
 static const char tally_usage[] =
     "usage: central tally --db DB [--contest C] [--by precinct|area]... [--as-of SEQ]\n"
     "                     [--format text|json|csv|nist-json|openelections]\n"
-    "                     [--county-level N]\n";
+    "                     [--county-level N] [--recount]\n";
 static const char tally_help[] =
     "Prints the tally of every contest (or only C): votes per candidate with shares\n"
     "of ballots cast, against-all and invalid, every protocol line's sum, registered\n"
@@ -39,7 +40,10 @@ static const char tally_help[] =
     "nist-json the whole tally as a NIST SP 1500-100 v2 ElectionReport (docs/NIST.md);\n"
     "--format openelections CSV in OpenElections' precinct layout, the county column\n"
     "naming each precinct's area at depth N of --county-level N (root 0; default the\n"
-    "parent of the precinct's area) (docs/OPENELECTIONS.md).\n";
+    "parent of the precinct's area) (docs/OPENELECTIONS.md).\n"
+    "The summary at the newest event is read from the tally cache that every\n"
+    "import keeps (without reading any return or the definition's precincts);\n"
+    "--recount computes it again from every return's signed bytes.\n";
 
 typedef enum { FMT_TEXT = 0, FMT_JSON, FMT_CSV, FMT_NIST, FMT_OE } out_format;
 
@@ -1129,9 +1133,11 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
 {
     static const ct_optspec specs[] = {{"db", 1},    {"contest", 1}, {"by", 1},  {"as-of", 1},
                                        {"format", 1}, {"help", 0},   {"county-level", 1},
-                                       {NULL, 0}};
+                                       {"recount", 0}, {NULL, 0}};
     const char *dbpath = NULL, *v;
     long long as_of = 0;
+    ct_contest_sum *cached = NULL;
+    int recount = 0;
     contest_out *cos = NULL;
     size_t ncos = 0, c, i;
     char hex[PR_HASH_HEX + 1];
@@ -1201,6 +1207,8 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
                 goto out;
             }
             op.county_level = (long)n;
+        } else if (opt == 7) {
+            recount = 1;
         } else {
             fputs(tally_usage, out);
             fputs(tally_help, out);
@@ -1215,13 +1223,26 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
         code = ct_usage_error(err, tally_usage, "--county-level", "only with --format openelections");
         goto out;
     }
-    if (ct_db_open(dbpath, 1, &db, &e) != 0)
+    /* The summary at the head comes from the tally cache when it is
+     * current (running.h); per precinct or area, at an earlier event, in
+     * the export formats, or with --recount, from every return. */
+    if (!recount && as_of == 0 && !op.by_precinct && !op.by_area &&
+        (op.format == FMT_TEXT || op.format == FMT_JSON || op.format == FMT_CSV)) {
+        if ((k = ct_db_open_core(dbpath, &db, &e)) < 0 ||
+            (k == 1 && (k = ct_running_read(db, &r.seq, r.head, &cached, &e)) < 0))
+            goto fail;
+        if (k == 0) {
+            ct_db_close(db);
+            db = NULL;
+        }
+    }
+    if (db == NULL && ct_db_open(dbpath, 1, &db, &e) != 0)
         goto fail;
     if (op.contest != NULL && cm_find_contest(db->def, op.contest) == NONE) {
         code = ct_usage_error(err, tally_usage, op.contest, "no such contest in the definition");
         goto out;
     }
-    if (ct_report_build(db, (int64_t)as_of, 1, &r, &e) != 0)
+    if (cached == NULL && ct_report_build(db, (int64_t)as_of, 1, &r, &e) != 0)
         goto fail;
     cos = calloc(db->def->n_contests ? db->def->n_contests : 1, sizeof *cos);
     if (cos == NULL) {
@@ -1232,7 +1253,11 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
         if (op.contest != NULL && strcmp(db->def->contests[c].id, op.contest) != 0)
             continue;
         cos[ncos].c = c;
-        if (ct_contest_sum_build(db->def, &r, c, &cos[ncos].s) != 0 ||
+        if (cached != NULL) { /* taken over from the cache */
+            cos[ncos].s = cached[c];
+            memset(&cached[c], 0, sizeof cached[c]);
+        }
+        if ((cached == NULL && ct_contest_sum_build(db->def, &r, c, &cos[ncos].s) != 0) ||
             ct_outcome_build(db->def, &cos[ncos].s, &cos[ncos].o) != 0 ||
             (op.by_area && ct_area_sums_build(db->def, &r, c, &cos[ncos].areas) != 0)) {
             ncos++;
@@ -1305,6 +1330,9 @@ out:
         ct_area_sums_free(cos[i].areas, db != NULL ? db->def->n_areas : 0);
     }
     free(cos);
+    for (c = 0; cached != NULL && c < db->def->n_contests; c++)
+        ct_contest_sum_free(&cached[c]);
+    free(cached);
     ct_report_free(&r);
     ct_db_close(db);
     return code;

@@ -40,6 +40,7 @@ typedef struct loader {
     pr_diag *err;
     const uint8_t *stream;      /* streamed load: the file, with the precincts */
     size_t stream_at, stream_end; /* array's bytes at [stream_at, stream_end) */
+    int core;                   /* cm_definition_load_core: no precincts */
 } loader;
 
 /* A default rule applies to every protocol that does not define its id. */
@@ -1417,6 +1418,8 @@ static int load_precincts(loader *ld, json_t *root)
     json_t *arr = NULL;
     char path[PATH_MAX_LEN];
 
+    if (ld->core)
+        return index_list(ld, "precincts", NULL, 0, sizeof *def->precincts, &ld->ix->precincts);
     if (ld->stream != NULL)
         return stream_precincts(ld);
     if (get_array(ld, root, "$", "precincts", 1, SIZE_MAX, &arr) < 0)
@@ -1539,56 +1542,81 @@ static int load_root(const uint8_t *bytes, size_t len, json_t *root, const loade
  * whole tree, which no accepted definition comes near (4 levels); and
  * keys are compared as C strings, which is exact because jansson refuses
  * \u0000 (no JSON_ALLOW_NUL). */
-static int load_streamed(const uint8_t *bytes, size_t len, cm_definition **out)
+/* The next member of the top-level object, whose key starts at *i: its
+ * key decoded by jansson into k (every key of the format is shorter than
+ * 16 bytes), its value's bytes at [*vat, *vend). *i is left on the byte
+ * after the value and the whitespace behind it. 0, or -1 when the bytes
+ * are not a key, a colon and one JSON value (or the key is too long). */
+static int next_member(const uint8_t *bytes, size_t len, size_t *i, char k[16], size_t *vat,
+                       size_t *vend)
+{
+    json_error_t jerr;
+    json_t *v;
+    size_t end;
+    int key_ok;
+
+    if (*i >= len || bytes[*i] != '"' || value_end(bytes, len, *i, &end) < 0 ||
+        (v = json_loadb((const char *)bytes + *i, end - *i, JSON_DECODE_ANY, &jerr)) == NULL)
+        return -1;
+    key_ok = json_is_string(v) && json_string_length(v) < 16;
+    if (key_ok)
+        memcpy(k, json_string_value(v), json_string_length(v) + 1);
+    json_decref(v);
+    *i = ws_end(bytes, len, end);
+    if (!key_ok || *i >= len || bytes[*i] != ':')
+        return -1;
+    *vat = ws_end(bytes, len, *i + 1);
+    if (value_end(bytes, len, *vat, vend) < 0)
+        return -1;
+    *i = ws_end(bytes, len, *vend);
+    return 0;
+}
+
+/* After a member: 1 when a comma and the next key follow (*i moves to the
+ * key), 0 at the closing brace that ends the input, -1 otherwise. */
+static int member_after(const uint8_t *bytes, size_t len, size_t *i)
+{
+    if (*i < len && bytes[*i] == ',') {
+        *i = ws_end(bytes, len, *i + 1);
+        return *i < len && bytes[*i] == '"' ? 1 : -1;
+    }
+    return *i < len && bytes[*i] == '}' && ws_end(bytes, len, *i + 1) == len ? 0 : -1;
+}
+
+static int load_streamed(const uint8_t *bytes, size_t len, int core, cm_definition **out)
 {
     loader how = {0};
     json_t *root = json_object();
-    size_t i = ws_end(bytes, len, 0), end;
+    size_t i = ws_end(bytes, len, 0), at, end;
     pr_diag ignored;
-    int rc = -1, have_precincts = 0;
+    int rc = -1, have_precincts = 0, more = 1;
 
+    how.core = core;
     if (root == NULL || i >= len || bytes[i] != '{')
         goto out;
     i = ws_end(bytes, len, i + 1);
-    while (i < len && bytes[i] == '"') {
+    while (more == 1) {
         json_error_t jerr;
         json_t *v;
-        char k[16];             /* every top-level key of the format is shorter */
-        int key_ok;
+        char k[16];
 
-        /* the key, decoded by jansson (so an escaped key is seen as itself) */
-        if (value_end(bytes, len, i, &end) < 0 ||
-            (v = json_loadb((const char *)bytes + i, end - i, JSON_DECODE_ANY, &jerr)) == NULL)
-            goto out;
-        key_ok = json_is_string(v) && json_string_length(v) < sizeof k;
-        if (key_ok)
-            memcpy(k, json_string_value(v), json_string_length(v) + 1);
-        json_decref(v);
-        i = ws_end(bytes, len, end);
-        if (!key_ok || i >= len || bytes[i] != ':' || json_object_get(root, k) != NULL ||
+        if (next_member(bytes, len, &i, k, &at, &end) < 0 || json_object_get(root, k) != NULL ||
             (have_precincts && strcmp(k, "precincts") == 0))
-            goto out;
-        i = ws_end(bytes, len, i + 1);
-        if (value_end(bytes, len, i, &end) < 0)
             goto out;
         if (strcmp(k, "precincts") == 0) {
             have_precincts = 1;
             how.stream = bytes;
-            how.stream_at = i;
+            how.stream_at = at;
             how.stream_end = end;
-        } else if ((v = json_loadb((const char *)bytes + i, end - i,
+        } else if ((v = json_loadb((const char *)bytes + at, end - at,
                                    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)) == NULL ||
                    json_object_set_new(root, k, v) != 0) {
             goto out;
         }
-        i = ws_end(bytes, len, end);
-        if (i >= len || bytes[i] != ',')
-            break;
-        i = ws_end(bytes, len, i + 1);
-        if (i >= len || bytes[i] != '"')
+        if ((more = member_after(bytes, len, &i)) < 0)
             goto out;
     }
-    if (!have_precincts || i >= len || bytes[i] != '}' || ws_end(bytes, len, i + 1) != len)
+    if (!have_precincts)
         goto out;
     rc = load_root(bytes, len, root, &how, out, &ignored);
 out:
@@ -1627,7 +1655,7 @@ int cm_definition_load(const uint8_t *bytes, size_t len, cm_definition **out, pr
     *out = NULL;
     if (check_bytes(bytes, len, err) < 0)
         return -1;
-    if (load_streamed(bytes, len, out) == 0)
+    if (load_streamed(bytes, len, 0, out) == 0)
         return 0;
     return load_tree(bytes, len, out, err);
 }
@@ -1639,7 +1667,55 @@ int cm_definition_load_streamed(const uint8_t *bytes, size_t len, cm_definition 
     *out = NULL;
     if (check_bytes(bytes, len, &ignored) < 0)
         return -1;
-    return load_streamed(bytes, len, out);
+    return load_streamed(bytes, len, 0, out);
+}
+
+int cm_definition_core_bytes(const uint8_t *bytes, size_t len, uint8_t **core, size_t *core_len)
+{
+    size_t i = ws_end(bytes, len, 0), at, end, pat = 0, pend = 0;
+    int more = 1, found = 0;
+    char k[16];
+    uint8_t *c;
+
+    *core = NULL;
+    *core_len = 0;
+    if (i >= len || bytes[i] != '{')
+        return -1;
+    i = ws_end(bytes, len, i + 1);
+    while (more == 1) {
+        if (next_member(bytes, len, &i, k, &at, &end) < 0)
+            return -1;
+        if (strcmp(k, "precincts") == 0) {
+            if (found)
+                return -1;
+            found = 1;
+            pat = at;
+            pend = end;
+        }
+        if ((more = member_after(bytes, len, &i)) < 0)
+            return -1;
+    }
+    if (!found || (c = pr_malloc(len - (pend - pat) + 2)) == NULL)
+        return -1;
+    memcpy(c, bytes, pat);
+    memcpy(c + pat, "[]", 2);
+    memcpy(c + pat + 2, bytes + pend, len - pend);
+    *core = c;
+    *core_len = len - (pend - pat) + 2;
+    return 0;
+}
+
+int cm_definition_load_core(const uint8_t *core, size_t len, const uint8_t hash[PR_HASH_BYTES],
+                            cm_definition **out)
+{
+    pr_diag ignored;
+
+    *out = NULL;
+    if (check_bytes(core, len, &ignored) < 0 || load_streamed(core, len, 1, out) != 0)
+        return -1;
+    memcpy((*out)->hash, hash, PR_HASH_BYTES);
+    pr_hex_encode((*out)->hash_hex, (*out)->hash, PR_HASH_BYTES);
+    return 0;
 }
 
 int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_definition **out, pr_diag *err)

@@ -193,6 +193,74 @@ static inline char *fx_slurp(const char *path, size_t *len)
 
 /* Runs `central ARGS...` (NULL-terminated) in-process; returns the exit
  * code, *out and *err (may be NULL) get the captured text (caller frees). */
+/* Runs argv (argc < 62 entries) with one more argument, `extra`, in
+ * process; *out is the output (free it). Returns the exit code. */
+static inline int fx_cli_plus(int argc, char **argv, const char *extra, char **out)
+{
+    char *av[64], *eb = NULL;
+    size_t ol = 0, el = 0;
+    FILE *fo, *fe;
+    int i, code;
+
+    assert_true(argc < 62);
+    for (i = 0; i < argc; i++)
+        av[i] = argv[i];
+    av[argc] = (char *)(uintptr_t)extra;
+    av[argc + 1] = NULL;
+    *out = NULL;
+    fo = open_memstream(out, &ol);
+    fe = open_memstream(&eb, &el);
+    assert_non_null(fo);
+    assert_non_null(fe);
+    code = ct_main(argc + 1, av, fo, fe);
+    fclose(fo);
+    fclose(fe);
+    free(eb);
+    return code;
+}
+
+/* DESIGN 8 / issue 8 "Tally cache": every `tally` a test runs is run
+ * again with --recount (every sum from the returns' bytes), and must print
+ * the same, byte for byte; every `status` is followed by `status
+ * --summary`, which must print what `status --summary --recount` prints.
+ * So each scenario of these tests (corrections, conflicts, resolutions,
+ * excuses, revocations, amendments, certifications) also checks the cache
+ * that the commits before it kept. */
+static inline void fx_cache_agrees(int argc, char **argv, int code, const char *got)
+{
+    char *again = NULL, *sum = NULL;
+    int i, code2;
+
+    if (argc < 2)
+        return;
+    for (i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--recount") == 0 || strcmp(argv[i], "--summary") == 0 ||
+            strcmp(argv[i], "--help") == 0)
+            return;
+    if (strcmp(argv[1], "tally") == 0) {
+        code2 = fx_cli_plus(argc, argv, "--recount", &again);
+        assert_int_equal(code2, code);
+        if (strcmp(again != NULL ? again : "", got != NULL ? got : "") != 0)
+            fail_msg("tally and tally --recount differ:\n%s\n---\n%s", got ? got : "",
+                     again ? again : "");
+    } else if (strcmp(argv[1], "status") == 0 && code == 0) {
+        char *av[64];
+
+        assert_true(argc < 62);
+        for (i = 0; i < argc; i++)
+            av[i] = argv[i];
+        av[argc] = (char *)(uintptr_t) "--summary";
+        code = fx_cli_plus(argc, av, "--summary", &sum);
+        code2 = fx_cli_plus(argc + 1, av, "--recount", &again);
+        assert_int_equal(code2, code);
+        if (strcmp(again != NULL ? again : "", sum != NULL ? sum : "") != 0)
+            fail_msg("status --summary and --summary --recount differ:\n%s\n---\n%s",
+                     sum ? sum : "", again ? again : "");
+    }
+    free(again);
+    free(sum);
+}
+
 static inline int fx_cli(char **out, char **err, ...)
 {
     char *argv[64], *ob = NULL, *eb = NULL;
@@ -219,6 +287,7 @@ static inline int fx_cli(char **out, char **err, ...)
     code = ct_main(argc, argv, fo, fe);
     fclose(fo);
     fclose(fe);
+    fx_cache_agrees(argc, argv, code, ob);
     if (out != NULL)
         *out = ob;
     else

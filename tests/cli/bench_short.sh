@@ -30,6 +30,8 @@ has "import, its ratio and its time outside verification" \
     '^import +[0-9]+ items .* exit 1 +[0-9.]+ % of verify limit +cpu [0-9.]+ s, -?[0-9]+ us/item outside verification'
 has "tally" '^tally +0 items .* exit 0'
 has "status" '^status +0 items .* exit 0'
+has "recount" '^recount +0 items .* exit 0'
+has "statlist" '^statlist +0 items .* exit 0'
 has "audit, clean" '^audit +[0-9]+ items .* exit 0 +[0-9.]+ % of verify limit'
 has "the peer on the same returns" '^peer +[0-9]+ items .* % of verify limit'
 has "the verify limit measured again at the end" '^verify limit at the end: [0-9]+ verifications/s'

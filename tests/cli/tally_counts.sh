@@ -5,8 +5,11 @@
 # contest's sums in `central tally --format csv` must equal the sums of the
 # returns' own lines, added up here from the return stream with awk; then a
 # stored return in the second chunk is damaged behind central's back
-# (triggers dropped) and tally and status must refuse with one line naming
-# it, not crash or print a tally without it.
+# (triggers dropped) and `tally --recount` and status must refuse with one
+# line naming it, not crash or print a tally without it. Plain `tally`
+# prints the summary the tally cache kept when the return was committed
+# (docs/DECISIONS.md "Tally cache"), and `central audit` must report the
+# damage.
 set -euo pipefail
 : "${CENTRAL:?}" "${BUILD:?}"
 GEN=$BUILD/bench/bench-gen
@@ -53,8 +56,8 @@ echo "tally_counts: $(wc -l <got.csv) sums of 5000 returns equal the returns' li
 [ "$(sqlite3 c.db "SELECT precinct FROM files WHERE id = 4500")" = p4500 ] ||
   fail "file 4500 is not p4500's return: the chunk this test damages is not the second"
 damage() { sqlite3 c.db "DROP TRIGGER IF EXISTS files_no_update; UPDATE files SET bytes = CAST('precinct-return 1' || char(10) AS BLOB) WHERE id = $1;"; }
-refused() { # refused ID: tally and status stop with one line naming file ID
-  for cmd in tally status; do
+refused() { # refused ID: tally --recount and status stop with one line naming file ID
+  for cmd in "tally --recount" status; do
     rc=0
     "$CENTRAL" $cmd --db c.db >out.txt 2>err.txt || rc=$?
     [ "$rc" -ne 0 ] || fail "$cmd printed a result over a damaged return"
@@ -63,8 +66,15 @@ refused() { # refused ID: tally and status stop with one line naming file ID
     [ ! -s out.txt ] || fail "$cmd wrote output over a damaged return"
   done
 }
+"$CENTRAL" tally --db c.db --format csv >before.csv
 damage 4500
 refused 4500
 damage 10
 refused 10
-echo "tally_counts: a damaged stored return is refused by tally and status, the earliest named"
+"$CENTRAL" tally --db c.db --format csv >cached.csv || fail "tally from the cache failed"
+cmp -s before.csv cached.csv || fail "the cached summary changed when stored bytes were damaged"
+rc=0
+"$CENTRAL" audit --db c.db >audit.txt 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { tail -5 audit.txt; fail "audit exit $rc over damaged returns, want 1"; }
+grep -q "file .* stored bytes do not hash to it" audit.txt || { tail -5 audit.txt; fail "audit does not name the damaged bytes"; }
+echo "tally_counts: a damaged stored return is refused by tally --recount and status, the earliest named; audit finds it"

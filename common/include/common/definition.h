@@ -162,6 +162,24 @@ PR_WARN_UNUSED int cm_definition_load_tree(const uint8_t *bytes, size_t len, cm_
 PR_WARN_UNUSED int cm_definition_load_streamed(const uint8_t *bytes, size_t len,
                                                cm_definition **out);
 
+/* The definition's core: a copy of bytes (a definition cm_definition_load
+ * accepts) with the value of its top-level "precincts" member replaced by
+ * [], everything else byte for byte. Central keeps it beside the tally
+ * cache so that a national summary need not read a million precincts
+ * (issue 8; docs/DECISIONS.md "Tally cache"). *core (pr_malloc'd, free with
+ * pr_free) and *core_len. 0, or -1 (*core NULL) when bytes are not one
+ * JSON object with exactly one "precincts" member, or out of memory. */
+PR_WARN_UNUSED int cm_definition_core_bytes(const uint8_t *bytes, size_t len, uint8_t **core,
+                                            size_t *core_len);
+
+/* Loads a core made by cm_definition_core_bytes: every member but the
+ * precincts, checked as cm_definition_load checks them; n_precincts is 0
+ * (cm_find_precinct finds nothing) and def->hash is `hash`, the hash of
+ * the whole definition the core came from (the caller vouches for it).
+ * 0, or -1 (*out NULL) when the core does not load. */
+PR_WARN_UNUSED int cm_definition_load_core(const uint8_t *core, size_t len,
+                                           const uint8_t hash[PR_HASH_BYTES], cm_definition **out);
+
 /* Frees a definition; NULL is allowed. */
 void cm_definition_free(cm_definition *def);
 
