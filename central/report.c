@@ -120,7 +120,7 @@ static int visit(void *vctx, const char *precinct, const char *contest, const ct
     return 0;
 }
 
-int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e)
+int ct_report_row(ct_db *db, size_t p, size_t c, int any_excused, ct_pc_row *row, ct_err *e)
 {
     static const char excused_sql[] = "SELECT count(*) FROM excuses WHERE precinct = ?1 AND contest = ?2";
     const cm_definition *def = db->def;
@@ -133,6 +133,8 @@ int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e)
     row->precinct = p;
     row->contest = c;
     row->status = CT_ST_MISSING;
+    if (!any_excused)
+        goto replay;
     if (ct_db_cached(db, excused_sql, &s, e) != 0)
         goto out;
     if (ct_bind_text(s, 1, def->precincts[p].id) != SQLITE_OK ||
@@ -145,6 +147,7 @@ int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e)
         rc = 0;
         goto out;
     }
+replay:
     if (ct_pc_load(db, def->precincts[p].id, def->contests[c].id, 0, 0, &st, e) != 0)
         goto out;
     if (st.n > 0)

@@ -50,9 +50,10 @@ void ct_report_free(ct_report *r);
 /* One row at the head, as ct_report_build makes it: precinct p expects
  * contest c (definition indexes; the caller checked both, and the scope).
  * Status and head only: counts and votes stay NULL (ct_report_counts).
- * For the tally cache (running.h), which recomputes the (precinct,
- * contest)s an event touched. 0, or -1 with e. */
-int ct_report_row(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e);
+ * any_excused 0 says the database has no excuse at all (one query saved
+ * per row). For the tally cache (running.h), which recomputes the
+ * (precinct, contest)s an event touched. 0, or -1 with e. */
+int ct_report_row(ct_db *db, size_t p, size_t c, int any_excused, ct_pc_row *row, ct_err *e);
 
 /* Fills counts, votes and key_id of every row of r whose status is in the
  * tally, from its return's stored bytes, parsing on every core. r needs

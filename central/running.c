@@ -212,47 +212,6 @@ out:
     return rc;
 }
 
-/* The row the cache holds for (p, c): status and file (missing when it has
- * none). 0, or -1 with e. */
-static int pc_cached(ct_db *db, size_t p, size_t c, ct_pc_row *row, ct_err *e)
-{
-    static const char sql[] =
-        "SELECT status, file FROM tally_cache_pc WHERE precinct = ?1 AND contest = ?2";
-    sqlite3_stmt *s = NULL;
-    int rc = -1, step;
-    int64_t st;
-
-    memset(row, 0, sizeof *row);
-    row->precinct = p;
-    row->contest = c;
-    row->status = CT_ST_MISSING;
-    if (ct_db_cached(db, sql, &s, e) != 0)
-        goto out;
-    if (ct_bind_text(s, 1, db->def->precincts[p].id) != SQLITE_OK ||
-        ct_bind_text(s, 2, db->def->contests[c].id) != SQLITE_OK) {
-        ct_db_error(db, e, NULL);
-        goto out;
-    }
-    step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        st = (int64_t)sqlite3_column_int64(s, 0);
-        if (st < 0 || st >= CT_ST_COUNT) {
-            ct_err_set(e, CT_EXIT_IO, db->path, "tally cache damaged (status %lld)", (long long)st);
-            goto out;
-        }
-        row->status = (ct_status)st;
-        row->file = (int64_t)sqlite3_column_int64(s, 1);
-        row->has_head = row->file != 0;
-    } else if (step != SQLITE_DONE) {
-        ct_db_error(db, e, NULL);
-        goto out;
-    }
-    rc = 0;
-out:
-    ct_db_done(db, s);
-    return rc;
-}
-
 /* The definition bytes whose hash is db->def_hash (the newest amendment,
  * else meta's), made into a core in *core (pr_malloc'd). 0, or -1 with e. */
 static int def_core(ct_db *db, uint8_t **core, size_t *core_len, ct_err *e)
@@ -341,19 +300,24 @@ out:
     return rc;
 }
 
-/* The dirty (precinct, contest)s this database expects, as rows with
- * status and head (ct_report_row), in *rows (malloc'd) and *n. 0, or -1
- * with e. */
-static int dirty_rows(ct_db *db, ct_pc_row **rows, size_t *n, ct_err *e)
+/* The dirty (precinct, contest)s this database expects: in (*rows)[i] as
+ * they are now (ct_report_row: status and head), in (*olds)[i] as the
+ * cache holds them (status and file; missing when it has no row). Both
+ * malloc'd, *n entries. 0, or -1 with e. */
+static int dirty_rows(ct_db *db, ct_pc_row **rows, ct_pc_row **olds, size_t *n, ct_err *e)
 {
-    static const char sql[] = "SELECT precinct, contest FROM tally_dirty";
+    static const char sql[] =
+        "SELECT d.precinct, d.contest, p.status, p.file FROM tally_dirty d"
+        " LEFT JOIN tally_cache_pc p ON p.precinct = d.precinct AND p.contest = d.contest";
     const cm_definition *def = db->def;
     sqlite3_stmt *s = NULL;
-    ct_pc_row *v = NULL;
+    ct_pc_row *v = NULL, *o = NULL;
     size_t cap = 0, p, c;
     int rc = -1, step;
+    int64_t any_excused = 0, st;
 
     *rows = NULL;
+    *olds = NULL;
     *n = 0;
     if (ct_db_cached(db, sql, &s, e) != 0)
         goto out;
@@ -369,17 +333,33 @@ static int dirty_rows(ct_db *db, ct_pc_row **rows, size_t *n, ct_err *e)
             continue;
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
-            ct_pc_row *nv = realloc(v, ncap * sizeof *nv);
-            if (nv == NULL) {
+            ct_pc_row *nv = realloc(v, ncap * sizeof *nv), *no;
+
+            if (nv != NULL)
+                v = nv;
+            no = nv != NULL ? realloc(o, ncap * sizeof *no) : NULL;
+            if (no == NULL) {
                 ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
                 goto out;
             }
-            v = nv;
+            o = no;
             cap = ncap;
         }
         memset(&v[*n], 0, sizeof v[*n]);
-        v[*n].precinct = p;
-        v[*n].contest = c;
+        memset(&o[*n], 0, sizeof o[*n]);
+        v[*n].precinct = o[*n].precinct = p;
+        v[*n].contest = o[*n].contest = c;
+        o[*n].status = CT_ST_MISSING;
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+            st = (int64_t)sqlite3_column_int64(s, 2);
+            if (st < 0 || st >= CT_ST_COUNT) {
+                ct_err_set(e, CT_EXIT_IO, db->path, "tally cache damaged (status %lld)", (long long)st);
+                goto out;
+            }
+            o[*n].status = (ct_status)st;
+            o[*n].file = (int64_t)sqlite3_column_int64(s, 3);
+            o[*n].has_head = o[*n].file != 0;
+        }
         (*n)++;
     }
     if (step != SQLITE_DONE) {
@@ -388,15 +368,16 @@ static int dirty_rows(ct_db *db, ct_pc_row **rows, size_t *n, ct_err *e)
     }
     ct_db_done(db, s);
     s = NULL;
+    if (ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM excuses)", &any_excused, e) != 0)
+        goto out;
     for (size_t i = 0; i < *n; i++)
-        if (ct_report_row(db, v[i].precinct, v[i].contest, &v[i], e) != 0) {
-            *n = i;
+        if (ct_report_row(db, v[i].precinct, v[i].contest, any_excused != 0, &v[i], e) != 0)
             goto out;
-        }
     rc = 0;
 out:
     ct_db_done(db, s);
     *rows = v;
+    *olds = o;
     return rc;
 }
 
@@ -410,43 +391,33 @@ static void rows_free(ct_pc_row *rows, size_t n)
     free(rows);
 }
 
-/* Takes the cached share of row's (precinct, contest) out of sums and
- * puts row's in. 0; 1 when a sum would overflow or underflow (the cache
- * must be rebuilt); -1 with e. */
-static int move_row(ct_db *db, ct_contest_sum *sums, const ct_pc_row *row, ct_err *e)
+/* Takes old, the cached share of row's (precinct, contest), out of sums
+ * and puts row's in. 0; 1 when a sum would overflow or underflow (the
+ * cache must be rebuilt); -1 with e. */
+static int move_row(ct_db *db, ct_contest_sum *sums, ct_pc_row *old, const ct_pc_row *row, ct_err *e)
 {
     ct_report one;
-    ct_pc_row old;
-    int rc = -1;
 
-    memset(&one, 0, sizeof one);
-    if (pc_cached(db, row->precinct, row->contest, &old, e) != 0)
-        goto out;
-    if (old.status == row->status && old.file == (row->has_head ? row->file : 0)) {
-        rc = 0; /* nothing moved */
-        goto out;
-    }
-    if (old.status == CT_ST_IN_TALLY) {
+    if (old->status == row->status && old->file == (row->has_head ? row->file : 0))
+        return 0; /* nothing moved */
+    if (old->status == CT_ST_IN_TALLY) {
+        memset(&one, 0, sizeof one);
         one.n = 1;
-        one.rows = &old;
+        one.rows = old;
         if (ct_report_counts(db, &one, e) != 0)
-            goto out;
+            return -1;
     }
-    rc = ct_contest_sum_apply(db->def, &sums[row->contest], &old, -1) != 0 ||
-                 ct_contest_sum_apply(db->def, &sums[row->contest], row, 1) != 0
-             ? 1
-             : pc_store(db, row, e);
-out:
-    free(old.counts);
-    free(old.votes);
-    return rc;
+    return ct_contest_sum_apply(db->def, &sums[row->contest], old, -1) != 0 ||
+                   ct_contest_sum_apply(db->def, &sums[row->contest], row, 1) != 0
+               ? 1
+               : pc_store(db, row, e);
 }
 
 int ct_running_refresh(ct_db *db, ct_err *e)
 {
     static const char sums_sql[] = "SELECT contest, sums FROM tally_cache_contest WHERE contest = ?1";
     const cm_definition *def;
-    ct_pc_row *rows = NULL;
+    ct_pc_row *rows = NULL, *olds = NULL;
     ct_contest_sum *sums = NULL;
     unsigned char *touched = NULL;
     sqlite3_stmt *s = NULL;
@@ -467,7 +438,7 @@ int ct_running_refresh(ct_db *db, ct_err *e)
         return -1;
     if (!dirty)
         return 0;
-    if (dirty_rows(db, &rows, &n, e) != 0)
+    if (dirty_rows(db, &rows, &olds, &n, e) != 0)
         goto out;
     part.n = n;
     part.rows = rows;
@@ -496,7 +467,7 @@ int ct_running_refresh(ct_db *db, ct_err *e)
             sqlite3_reset(s);
             touched[c] = 1;
         }
-        if ((k = move_row(db, sums, &rows[i], e)) != 0) {
+        if ((k = move_row(db, sums, &olds[i], &rows[i], e)) != 0) {
             rc = k;
             goto out;
         }
@@ -509,6 +480,7 @@ out:
     sums_free(sums, def->n_contests);
     free(touched);
     rows_free(rows, n);
+    rows_free(olds, n);
     /* 1: the stored sums cannot take the change (an overflow, or a cache
      * that does not add up): start again from a full report */
     return rc == 1 ? ct_running_rebuild(db, e) : rc;
@@ -592,7 +564,20 @@ int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t
     uint8_t head[PR_HASH_BYTES];
     size_t c, k;
     int rc = ct_running_read(db, &seq, head, &cached, e);
+    int64_t dirty = 0;
 
+    if (rc == 0 && db->has_cache) {
+        /* not read: fine when it is not current; a cache that says it is
+         * (newest definition, nothing dirty) but cannot be read is damaged */
+        if ((rc = cache_current_def(db, e)) == 1 &&
+            ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
+            rc = -1;
+        if (rc == 1 && !dirty) {
+            (void)snprintf(what, what_len, "its sums (not one per contest of the definition)");
+            return 1;
+        }
+        rc = rc < 0 ? -1 : 0;
+    }
     if (rc <= 0)
         return rc;
     rc = 0;
