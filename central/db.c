@@ -904,14 +904,18 @@ static int has_cache(ct_db *db, int *yes, ct_err *e)
 
 int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
 {
-    static const char meta_sql[] = "SELECT schema, election, mode, definition_hash, commission_pk"
-                                   " FROM meta WHERE one = 1";
-    static const char newest_sql[] = "SELECT definition_hash FROM definitions ORDER BY seq DESC LIMIT 1";
+    /* Only columns stored before meta.definition and definitions.definition:
+     * a column behind a blob is reached by reading the blob's pages (the
+     * whole definition). The newest definition's hash is the subject of its
+     * event (init, or the newest amendment), as audit checks. */
+    static const char meta_sql[] = "SELECT schema, election, mode FROM meta WHERE one = 1";
+    static const char newest_sql[] =
+        "SELECT subject FROM events WHERE seq = coalesce((SELECT max(seq) FROM definitions), 1)";
     static const char core_sql[] = "SELECT definition_hash, core FROM tally_cache WHERE one = 1";
     ct_db *db = NULL;
     sqlite3_stmt *st = NULL;
     uint8_t h[PR_HASH_BYTES];
-    int rc = -1, step;
+    int rc = -1;
 
     *out = NULL;
     db = calloc(1, sizeof *db);
@@ -930,8 +934,7 @@ int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
     if (set_pragmas(db, 1, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
         goto out;
     if (!db->has_cache || ct_db_prepare(db, meta_sql, &st, e) != 0 || sqlite3_step(st) != SQLITE_ROW ||
-        sqlite3_column_int(st, 0) != CT_SCHEMA_VERSION || ct_col_blob(st, 3, db->def_hash, PR_HASH_BYTES) != 0 ||
-        ct_col_blob(st, 4, db->commission_pk, PR_PK_BYTES) != 0) {
+        sqlite3_column_int(st, 0) != CT_SCHEMA_VERSION) {
         rc = 0; /* ct_db_open says what is wrong, if anything */
         goto out;
     }
@@ -941,10 +944,7 @@ int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
     st = NULL;
     if (ct_db_prepare(db, newest_sql, &st, e) != 0)
         goto out;
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW && ct_col_blob(st, 0, db->def_hash, PR_HASH_BYTES) != 0)
-        step = SQLITE_ERROR;
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    if (sqlite3_step(st) != SQLITE_ROW || ct_col_blob(st, 0, db->def_hash, PR_HASH_BYTES) != 0) {
         rc = 0;
         goto out;
     }

@@ -136,7 +136,9 @@ void ct_db_keep_cache(int on);
  * (running.h): db->def has no precincts, db->core is 1 and n_older is 0;
  * for a national summary, which then never reads the definition's
  * precincts (issue 8). The core is trusted as stored when its hash is the
- * newest definition's (`central audit` checks the cache). 1 and *out; 0
+ * newest definition's (`central audit` checks the cache). Neither the
+ * definition's bytes nor commission_pk (stored behind them) are read:
+ * commission_pk is all zero. 1 and *out; 0
  * and *out NULL when there is no such core (open with ct_db_open); -1
  * with e. */
 int ct_db_open_core(const char *path, ct_db **out, ct_err *e);
