@@ -1150,7 +1150,7 @@ static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
     if (k < 0)
         differ(a, "tally cache: cannot be compared: %s", e.why[0] ? e.why : "out of memory");
     else if (k > 0)
-        differ(a, "tally cache: %s is not what the returns in the tally add up to", what);
+        differ(a, "tally cache: %s: not what the returns in the tally add up to", what);
     for (size_t i = 0; all != NULL && i < c; i++)
         ct_contest_sum_free(&all[i]);
     free(all);
