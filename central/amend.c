@@ -294,6 +294,14 @@ int ct_cmd_amend_definition(int argc, char **argv, FILE *out, FILE *err)
     db = NULL;
     if (ct_db_open(dbpath, 0, &db, &e) != 0 || ct_redecide_definition(db, &io, out, &e) != 0)
         goto fail;
+    /* The tally cache is of the old version until a commit made with the
+     * new one rebuilds it (running.h): make one now. */
+    if (ct_db_begin(db, &e) != 0)
+        goto fail;
+    began = 1;
+    if (ct_db_commit(db, &e) != 0)
+        goto fail;
+    began = 0;
     goto out;
 fail:
     if (began)
