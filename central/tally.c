@@ -1141,7 +1141,6 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
     contest_out *cos = NULL;
     size_t ncos = 0, c, i;
     char hex[PR_HASH_HEX + 1];
-    json_t *root = NULL, *arr;
     ct_report r;
     ct_db *db = NULL;
     ct_args a;
@@ -1284,27 +1283,28 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
     } else if (op.format == FMT_CSV) {
         print_csv(out, db->def, &r, cos, ncos, &na, &op);
     } else if (op.format == FMT_JSON) {
-        json_t *o;
-        root = json_object();
-        json_object_set_new(root, "election", json_string(db->def->id));
-        json_object_set_new(root, "mode", json_string(db->mode));
+        /* Written contest by contest (ct_json_stream): the same bytes as
+         * one tree, without holding every contest's at once. */
+        ct_json_stream js;
+        json_t *o, *certs = NULL;
+
+        /* Issue 5: the certifications at or before the event shown. */
+        if (ct_certifications_json(db, r.seq, op.contest, &certs, &e) != 0)
+            goto fail;
+        ct_json_stream_begin(&js, out);
+        ct_json_stream_member(&js, "election", json_string(db->def->id));
+        ct_json_stream_member(&js, "mode", json_string(db->mode));
         o = json_object();
         json_object_set_new(o, "seq", json_integer((json_int_t)r.seq));
         json_object_set_new(o, "head", json_string(hex));
-        json_object_set_new(root, "as_of", o);
-        arr = json_array();
+        ct_json_stream_member(&js, "as_of", o);
+        ct_json_stream_array(&js, "contests");
         for (i = 0; i < ncos; i++)
-            json_array_append_new(arr, contest_json(db->def, &r, &cos[i], &op));
-        json_object_set_new(root, "contests", arr);
-        json_object_set_new(root, "national", nat_json(db->def, &na));
-        /* Issue 5: the certifications at or before the event shown. */
-        {
-            json_t *certs = NULL;
-            if (ct_certifications_json(db, r.seq, op.contest, &certs, &e) != 0)
-                goto fail;
-            json_object_set_new(root, "certifications", certs);
-        }
-        ct_json_print(out, root);
+            ct_json_stream_element(&js, contest_json(db->def, &r, &cos[i], &op));
+        ct_json_stream_array_end(&js);
+        ct_json_stream_member(&js, "national", nat_json(db->def, &na));
+        ct_json_stream_member(&js, "certifications", certs);
+        ct_json_stream_end(&js);
     } else {
         char name[NAME_MAX_DISPLAY];
         disp(db->def->name, name, sizeof name);
@@ -1322,7 +1322,6 @@ fail:
     ct_err_print(&e, err);
     code = e.code;
 out:
-    json_decref(root);
     nat_free(&na);
     for (i = 0; i < ncos; i++) {
         ct_contest_sum_free(&cos[i].s);
