@@ -7,7 +7,9 @@
 # For each SIZE (precincts; default 10000 100000) it generates a synthetic
 # election (bench-gen, deterministic), then measures, each as its own
 # process: central init, enroll (the request stream), import (the return
-# stream), tally (national summary), status, audit, and the Python peer
+# stream), tally (national summary) and status --summary (both from the
+# tally cache), the same two computed from every return (recount: tally
+# --recount; statlist: the full status list), audit, and the Python peer
 # (bench/peer.py) on the same returns. It prints the Ed25519 verify limit
 # first (bench-verify-limit, all cores) and every throughput's ratio to it.
 # The database lives in WORK (default: a fresh folder under /tmp, on disk,
