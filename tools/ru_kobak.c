@@ -839,7 +839,7 @@ static int write_keys_and_returns(run *R, const cm_definition *def)
         en->n_precincts = 1;
         snprintf(en->precincts[0], sizeof en->precincts[0], "%s", R->pid[i]);
         en->created = R->close - 7 * 86400;
-        b.len = 0;
+        pr_buf_free(&b); /* each sign starts a fresh buffer (return.h) */
         if (pr_enrolment_sign(en, sk, &b, &d) != 0) {
             err_msg(R->pid[i], "enrolment: %s", d.msg);
             goto out;
@@ -871,7 +871,7 @@ static int write_keys_and_returns(run *R, const cm_definition *def)
             for (k = 0; k < fl.n; k++)
                 count_code(&flags, fl.codes[k]);
         }
-        b.len = 0;
+        pr_buf_free(&b);
         if (pr_return_sign(r, sk, &b, &d) != 0) {
             err_msg(R->pid[i], "return: %s", d.msg);
             goto out;
