@@ -1151,6 +1151,11 @@ static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
         differ(a, "tally cache: cannot be compared: %s", e.why[0] ? e.why : "out of memory");
     else if (k > 0)
         differ(a, "tally cache: %s: not what the returns in the tally add up to", what);
+    k = ct_running_rows_differ(sd, sr, what, sizeof what, &e);
+    if (k < 0)
+        differ(a, "tally cache: rows cannot be compared: %s", e.why);
+    else if (k > 0)
+        differ(a, "tally cache: %s: not the status and return the decisions give", what);
     for (size_t i = 0; all != NULL && i < c; i++)
         ct_contest_sum_free(&all[i]);
     free(all);

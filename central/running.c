@@ -606,3 +606,68 @@ int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t
     sums_free(cached, def->n_contests);
     return rc;
 }
+
+int ct_running_rows_differ(ct_db *db, const ct_report *r, char *what, size_t what_len, ct_err *e)
+{
+    static const char sql[] = "SELECT precinct, contest, status, file FROM tally_cache_pc";
+    const cm_definition *def = db->def;
+    sqlite3_stmt *s = NULL;
+    size_t *first = NULL, i, k, p, c, stored = 0, standing = 0;
+    int rc = -1, step, current;
+    int64_t dirty = 0;
+
+    what[0] = '\0';
+    if (!db->has_cache)
+        return 0;
+    if ((current = cache_current_def(db, e)) < 0 ||
+        ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
+        return -1;
+    if (!current || dirty)
+        return 0;
+    /* the report's rows: each precinct's contests, in definition order */
+    first = malloc((def->n_precincts ? def->n_precincts : 1) * sizeof *first);
+    if (first == NULL) {
+        ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
+        goto out;
+    }
+    for (p = 0; p < def->n_precincts; p++)
+        first[p] = NONE;
+    for (i = r->n; i-- > 0;)
+        first[r->rows[i].precinct] = i;
+    for (i = 0; i < r->n; i++)
+        standing += r->rows[i].status != CT_ST_MISSING;
+    if (ct_db_prepare(db, sql, &s, e) != 0)
+        goto out;
+    rc = 0;
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *pid = (const char *)sqlite3_column_text(s, 0);
+        const char *cid = (const char *)sqlite3_column_text(s, 1);
+        const ct_pc_row *row = NULL;
+
+        p = pid != NULL ? cm_find_precinct(def, pid) : NONE;
+        c = cid != NULL ? cm_find_contest(def, cid) : NONE;
+        for (k = 0; p != NONE && c != NONE && first[p] != NONE && k < def->precincts[p].n_contests; k++)
+            if (r->rows[first[p] + k].contest == c)
+                row = &r->rows[first[p] + k];
+        stored++;
+        if (row == NULL || row->status == CT_ST_MISSING ||
+            sqlite3_column_int64(s, 2) != (int64_t)row->status ||
+            sqlite3_column_int64(s, 3) != (row->has_head ? row->file : 0)) {
+            (void)snprintf(what, what_len, "precinct %s contest %s", pid != NULL ? pid : "?",
+                           cid != NULL ? cid : "?");
+            rc = 1;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        ct_db_error(db, e, NULL);
+        rc = -1;
+    } else if (rc == 0 && stored != standing) {
+        (void)snprintf(what, what_len, "%zu (precinct, contest)s that are not missing, %zu in the cache",
+                       standing, stored);
+        rc = 1;
+    }
+out:
+    sqlite3_finalize(s);
+    free(first);
+    return rc;
+}

@@ -60,4 +60,13 @@ int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_con
 int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t what_len,
                        ct_err *e);
 
+/* Compares a current cache's rows (tally_cache_pc) with a report r built
+ * with ct_report_build at the head: every (precinct, contest) that is not
+ * missing must have its row, with its status and counted file, and no
+ * other row may exist. 1 when they differ (what names the first row that
+ * does, or the counts), 0 when equal or not current, -1 with e. For
+ * `central audit`: a wrong row would make later commits take the wrong
+ * share out of the sums. */
+int ct_running_rows_differ(ct_db *db, const ct_report *r, char *what, size_t what_len, ct_err *e);
+
 #endif

@@ -71,8 +71,22 @@ for change in "substr(sums, 1, length(sums) - 8) || X'0100000000000000'" "zerobl
     { tail -3 audit.txt; fail "audit does not name the cache altered to $change"; }
   rm -f c.db-wal c.db-shm && mv keep.db c.db
 done
+# A row of the cache altered (the share a later commit would take out).
+p=$(q "SELECT precinct FROM tally_cache_pc WHERE status = 0 LIMIT 1")
+for change in "UPDATE tally_cache_pc SET status = 1 WHERE precinct = '$p'" \
+              "UPDATE tally_cache_pc SET file = file + 1 WHERE precinct = '$p'" \
+              "DELETE FROM tally_cache_pc WHERE precinct = '$p'"; do
+  cp c.db keep.db
+  q "$change"
+  rc=0
+  "$CENTRAL" audit --db c.db >audit.txt 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] || { tail -3 audit.txt; fail "audit exit $rc after: $change"; }
+  grep -q "tally cache: .*: not the status and return the decisions give" audit.txt ||
+    { tail -3 audit.txt; fail "audit does not name the cache row after: $change"; }
+  rm -f c.db-wal c.db-shm && mv keep.db c.db
+done
 "$CENTRAL" audit --db c.db >audit.txt 2>&1 || { tail -3 audit.txt; fail "audit of the intact database failed"; }
-echo "tally_cache: audit finds a cache that is not what the returns add up to"
+echo "tally_cache: audit finds a cache whose sums or rows are not what the returns and decisions give"
 
 # A database made before the cache: read in full; the next write rebuilds it.
 q "DROP TRIGGER tally_dirty_decisions; DROP TRIGGER tally_dirty_resolutions; DROP TRIGGER tally_dirty_excuses;
