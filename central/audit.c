@@ -1151,6 +1151,11 @@ static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
         differ(a, "tally cache: cannot be compared: %s", e.why[0] ? e.why : "out of memory");
     else if (k > 0)
         differ(a, "tally cache: %s: not what the returns in the tally add up to", what);
+    k = ct_running_core_differs(sd, &e);
+    if (k < 0)
+        differ(a, "tally cache: its definition's core cannot be compared: %s", e.why);
+    else if (k > 0)
+        differ(a, "tally cache: its definition's core is not the stored definition's");
     k = ct_running_rows_differ(sd, sr, what, sizeof what, &e);
     if (k < 0)
         differ(a, "tally cache: rows cannot be compared: %s", e.why);

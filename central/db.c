@@ -889,16 +889,20 @@ void ct_db_keep_cache(int on)
     keep_cache = on;
 }
 
-/* Whether the tally cache's tables exist (a database made before them,
- * opened read-only, has none). 0, or -1 with e. */
+/* Whether the tally cache is all there: its four tables and three
+ * triggers (a database made before them, opened read-only, has none; one
+ * altered by hand may lack some). 0, or -1 with e. */
 static int has_cache(ct_db *db, int *yes, ct_err *e)
 {
     int64_t n;
 
-    if (ct_db_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tally_dirty'",
+    if (ct_db_int(db,
+                  "SELECT count(*) FROM sqlite_master WHERE name IN ('tally_cache', 'tally_cache_contest',"
+                  " 'tally_cache_pc', 'tally_dirty', 'tally_dirty_decisions', 'tally_dirty_resolutions',"
+                  " 'tally_dirty_excuses')",
                   &n, e) != 0)
         return -1;
-    *yes = n > 0;
+    *yes = n == 7;
     return 0;
 }
 
@@ -996,9 +1000,17 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
     if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0 ||
         load_scope(db, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
         goto out;
-    if (!readonly && !db->has_cache) { /* made before the cache: add it */
-        if (exec(db, schema_tally, e) != 0)
+    if (!readonly && !db->has_cache) {
+        /* made before the cache (or some of it dropped): add what is
+         * missing, all or nothing (red team: a crash between two CREATEs
+         * left tables without their triggers) */
+        if (ct_db_begin(db, e) != 0)
             goto out;
+        if (exec(db, schema_tally, e) != 0 || exec(db, "DELETE FROM tally_cache", e) != 0 ||
+            exec(db, "COMMIT", e) != 0) {
+            ct_db_rollback(db);
+            goto out;
+        }
         db->has_cache = 1;
     }
     db->running = !readonly && keep_cache;

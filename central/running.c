@@ -413,7 +413,8 @@ static int move_row(ct_db *db, ct_contest_sum *sums, ct_pc_row *old, const ct_pc
                : pc_store(db, row, e);
 }
 
-int ct_running_refresh(ct_db *db, ct_err *e)
+/* ct_running_refresh's work, once db->running and has_cache are known. */
+static int refresh(ct_db *db, ct_err *e)
 {
     static const char sums_sql[] = "SELECT contest, sums FROM tally_cache_contest WHERE contest = ?1";
     const cm_definition *def;
@@ -426,8 +427,6 @@ int ct_running_refresh(ct_db *db, ct_err *e)
     int rc = -1, k;
     int64_t dirty;
 
-    if (db == NULL || !db->running || !db->has_cache)
-        return 0;
     def = db->def;
     memset(&part, 0, sizeof part);
     if ((k = cache_current_def(db, e)) < 0)
@@ -484,6 +483,45 @@ out:
     /* 1: the stored sums cannot take the change (an overflow, or a cache
      * that does not add up): start again from a full report */
     return rc == 1 ? ct_running_rebuild(db, e) : rc;
+}
+
+int ct_running_refresh(ct_db *db, ct_err *e)
+{
+    ct_err why;
+
+    if (db == NULL || !db->running || !db->has_cache)
+        return 0;
+    memset(&why, 0, sizeof why);
+    if (refresh(db, &why) == 0)
+        return 0;
+    /* The cache is never evidence and must not stop a write (red team: a
+     * damaged stored return, or a cache row altered by hand, made the
+     * commission unable to excuse that precinct). Without it, readers
+     * compute from every return, and say what is wrong; the next commit
+     * tries to rebuild it. */
+    return cache_clear(db, e);
+}
+
+int ct_running_core_differs(ct_db *db, ct_err *e)
+{
+    static const char sql[] = "SELECT core FROM tally_cache WHERE one = 1";
+    sqlite3_stmt *s = NULL;
+    uint8_t *core = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!db->has_cache || (rc = cache_current_def(db, e)) == 0)
+        return 0;
+    if (rc < 0 || def_core(db, &core, &len, e) != 0 || ct_db_prepare(db, sql, &s, e) != 0) {
+        rc = -1;
+        goto out;
+    }
+    rc = sqlite3_step(s) != SQLITE_ROW || (size_t)sqlite3_column_bytes(s, 0) != len ||
+         memcmp(sqlite3_column_blob(s, 0), core, len) != 0;
+out:
+    sqlite3_finalize(s);
+    pr_free(core);
+    return rc;
 }
 
 int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_contest_sum **out,

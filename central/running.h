@@ -37,7 +37,11 @@
  * missing or of another definition, all of it is rebuilt from a full
  * report. A sum that would overflow leaves no cache (readers then
  * recompute, and report the overflow as they always did). Does nothing
- * when db->running is 0. 0, or -1 with e (the caller rolls back). */
+ * when db->running is 0. When the cache cannot be brought up to date (a
+ * stored return that no longer parses, a cache row altered by hand), it
+ * is emptied instead, so that it never stops a write: readers then
+ * compute from every return, and the next commit rebuilds it. 0, or -1
+ * with e when not even that can be written (the caller rolls back). */
 int ct_running_refresh(ct_db *db, ct_err *e);
 
 /* Rebuilds the whole cache from a full report at the head (inside the
@@ -59,6 +63,12 @@ int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_con
  * equal or not current, -1 with e. For `central audit`. */
 int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t what_len,
                        ct_err *e);
+
+/* Whether a current cache's core (tally_cache.core, the names, ids,
+ * seats and rules a cached tally prints by) is not exactly
+ * cm_definition_core_bytes of the newest stored definition: 1 when it
+ * differs, 0 when equal or not current, -1 with e. For `central audit`. */
+int ct_running_core_differs(ct_db *db, ct_err *e);
 
 /* Compares a current cache's rows (tally_cache_pc) with a report r built
  * with ct_report_build at the head: every (precinct, contest) that is not
