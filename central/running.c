@@ -494,6 +494,12 @@ int ct_running_refresh(ct_db *db, ct_err *e)
     memset(&why, 0, sizeof why);
     if (refresh(db, &why) == 0)
         return 0;
+    if (sqlite3_get_autocommit(db->sql)) {
+        /* SQLite ended the transaction itself (out of memory, I/O): the
+         * write fails as any other would */
+        *e = why;
+        return -1;
+    }
     /* The cache is never evidence and must not stop a write (red team: a
      * damaged stored return, or a cache row altered by hand, made the
      * commission unable to excuse that precinct). Without it, readers
