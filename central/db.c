@@ -367,6 +367,11 @@ static int exec(ct_db *db, const char *sql, ct_err *e)
     return rc;
 }
 
+int ct_db_exec(ct_db *db, const char *sql, ct_err *e)
+{
+    return exec(db, sql, e);
+}
+
 int ct_db_begin(ct_db *db, ct_err *e)
 {
     return exec(db, "BEGIN IMMEDIATE", e);
@@ -906,6 +911,30 @@ static int has_cache(ct_db *db, int *yes, ct_err *e)
     return 0;
 }
 
+/* A connection to the existing database at path, with its pragmas, in a
+ * new ct_db (*out; the caller closes it with ct_db_close, also on
+ * failure). 0, or -1 with e. */
+static int connect_db(const char *path, int readonly, ct_db **out, ct_err *e)
+{
+    ct_db *db = calloc(1, sizeof *db);
+
+    *out = db;
+    if (db == NULL) {
+        ct_err_set(e, CT_EXIT_IO, path, "out of memory");
+        return -1;
+    }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    if (check_database_file(path, e) != 0)
+        return -1;
+    if (sqlite3_open_v2(path, &db->sql, readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                        NULL) != SQLITE_OK) {
+        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
+                   db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
+        return -1;
+    }
+    return set_pragmas(db, readonly, e);
+}
+
 int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
 {
     /* Only columns stored before meta.definition and definitions.definition:
@@ -922,20 +951,7 @@ int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
     int rc = -1;
 
     *out = NULL;
-    db = calloc(1, sizeof *db);
-    if (db == NULL) {
-        ct_err_set(e, CT_EXIT_IO, path, "out of memory");
-        goto out;
-    }
-    snprintf(db->path, sizeof db->path, "%s", path);
-    if (check_database_file(path, e) != 0)
-        goto out;
-    if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
-                   db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
-        goto out;
-    }
-    if (set_pragmas(db, 1, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
+    if (connect_db(path, 1, &db, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
         goto out;
     if (!db->has_cache || ct_db_prepare(db, meta_sql, &st, e) != 0 || sqlite3_step(st) != SQLITE_ROW ||
         sqlite3_column_int(st, 0) != CT_SCHEMA_VERSION) {
@@ -967,7 +983,6 @@ int ct_db_open_core(const char *path, ct_db **out, ct_err *e)
     st = NULL;
     if (load_scope(db, e) != 0)
         goto out;
-    db->core = 1;
     *out = db;
     db = NULL;
     rc = 1;
@@ -980,24 +995,10 @@ out:
 int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
 {
     ct_db *db = NULL;
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     int rc = -1;
 
     *out = NULL;
-    db = calloc(1, sizeof *db);
-    if (db == NULL) {
-        ct_err_set(e, CT_EXIT_IO, path, "out of memory");
-        goto out;
-    }
-    snprintf(db->path, sizeof db->path, "%s", path);
-    if (check_database_file(path, e) != 0)
-        goto out;
-    if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
-        ct_err_set(e, CT_EXIT_IO, path, "cannot open database: %s",
-                   db->sql != NULL ? sqlite3_errmsg(db->sql) : "out of memory");
-        goto out;
-    }
-    if (set_pragmas(db, readonly, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0 ||
+    if (connect_db(path, readonly, &db, e) != 0 || load_meta(db, e) != 0 || load_amendments(db, e) != 0 ||
         load_scope(db, e) != 0 || has_cache(db, &db->has_cache, e) != 0)
         goto out;
     if (!readonly && !db->has_cache) {
@@ -1007,7 +1008,7 @@ int ct_db_open(const char *path, int readonly, ct_db **out, ct_err *e)
         if (ct_db_begin(db, e) != 0)
             goto out;
         if (exec(db, schema_tally, e) != 0 || exec(db, "DELETE FROM tally_cache", e) != 0 ||
-            exec(db, "COMMIT", e) != 0) {
+            ct_db_commit(db, e) != 0) { /* db->running is not set yet: a plain COMMIT */
             ct_db_rollback(db);
             goto out;
         }

@@ -71,9 +71,8 @@ typedef struct ct_db {
     struct ct_vcache *vcache;           /* signatures checked ahead (vcache.h) */
     /* The tally cache (running.h): has_cache when its tables exist;
      * running when each commit brings it up to date (a writer's default;
-     * audit's replay turns it off); core when def is only the core kept
-     * with the cache (ct_db_open_core: no precincts). */
-    int has_cache, running, core;
+     * audit's replay turns it off). */
+    int has_cache, running;
 } ct_db;
 
 /* What `central init` stores. All fields required. */
@@ -133,7 +132,7 @@ void ct_db_close(ct_db *db);
 void ct_db_keep_cache(int on);
 
 /* Opens read-only with only the definition's core from the tally cache
- * (running.h): db->def has no precincts, db->core is 1 and n_older is 0;
+ * (running.h): db->def has no precincts (n_precincts 0) and n_older is 0;
  * for a national summary, which then never reads the definition's
  * precincts (issue 8). The core is trusted as stored when its hash is the
  * newest definition's (`central audit` checks the cache). Neither the
@@ -160,6 +159,9 @@ const uint8_t *ct_db_definition_pk(const ct_db *db);
 int ct_db_begin(ct_db *db, ct_err *e);
 int ct_db_commit(ct_db *db, ct_err *e);
 void ct_db_rollback(ct_db *db);
+
+/* Runs sql (one or more statements, no results). 0, or -1 with e (code 3). */
+int ct_db_exec(ct_db *db, const char *sql, ct_err *e);
 
 /* Prepares sql; 0, or -1 with e (code 3). */
 int ct_db_prepare(ct_db *db, const char *sql, sqlite3_stmt **st, ct_err *e);
