@@ -85,7 +85,7 @@ static int sums_decode(ct_contest_sum *s, const uint8_t *b, size_t len)
     return 0;
 }
 
-static void sums_free(ct_contest_sum *sums, size_t n)
+void ct_running_sums_free(ct_contest_sum *sums, size_t n)
 {
     if (sums == NULL)
         return;
@@ -102,29 +102,11 @@ static ct_contest_sum *sums_new(const cm_definition *def)
 
     for (c = 0; sums != NULL && c < def->n_contests; c++) {
         if (ct_contest_sum_init(def, c, &sums[c]) != 0) {
-            sums_free(sums, def->n_contests);
+            ct_running_sums_free(sums, def->n_contests);
             sums = NULL;
         }
     }
     return sums;
-}
-
-/* Runs one statement without results. 0, or -1 with e. */
-static int run(ct_db *db, const char *sql, ct_err *e)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = -1;
-
-    if (ct_db_cached(db, sql, &s, e) != 0)
-        goto out;
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        ct_db_error(db, e, NULL);
-        goto out;
-    }
-    rc = 0;
-out:
-    ct_db_done(db, s);
-    return rc;
 }
 
 /* Whether the cache is of db's newest definition: 1 yes, 0 no (or none),
@@ -148,6 +130,27 @@ static int cache_current_def(ct_db *db, ct_err *e)
 out:
     ct_db_done(db, s);
     return rc;
+}
+
+/* Whether any (precinct, contest) is marked dirty: *dirty 0 or 1. 0, or
+ * -1 with e. */
+static int any_dirty(ct_db *db, int64_t *dirty, ct_err *e)
+{
+    return ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", dirty, e);
+}
+
+/* Whether the cache is current: of db's newest definition, nothing dirty.
+ * 1 yes, 0 no (or no cache), -1 with e. */
+static int cache_current(ct_db *db, ct_err *e)
+{
+    int64_t dirty;
+    int k;
+
+    if (!db->has_cache || (k = cache_current_def(db, e)) == 0)
+        return 0;
+    if (k < 0 || any_dirty(db, &dirty, e) != 0)
+        return -1;
+    return !dirty;
 }
 
 /* Writes every contest's sums. 0, or -1 with e. */
@@ -243,11 +246,10 @@ out:
 /* Empties every cache table. 0, or -1 with e. */
 static int cache_clear(ct_db *db, ct_err *e)
 {
-    return run(db, "DELETE FROM tally_cache", e) != 0 || run(db, "DELETE FROM tally_cache_pc", e) != 0 ||
-                   run(db, "DELETE FROM tally_cache_contest", e) != 0 ||
-                   run(db, "DELETE FROM tally_dirty", e) != 0
-               ? -1
-               : 0;
+    return ct_db_exec(db,
+                      "DELETE FROM tally_cache; DELETE FROM tally_cache_pc;"
+                      " DELETE FROM tally_cache_contest; DELETE FROM tally_dirty",
+                      e);
 }
 
 int ct_running_rebuild(ct_db *db, ct_err *e)
@@ -295,7 +297,7 @@ int ct_running_rebuild(ct_db *db, ct_err *e)
 out:
     sqlite3_finalize(s);
     pr_free(core);
-    sums_free(sums, def->n_contests);
+    ct_running_sums_free(sums, def->n_contests);
     ct_report_free(&r);
     return rc;
 }
@@ -433,7 +435,7 @@ static int refresh(ct_db *db, ct_err *e)
         return -1;
     if (k == 0)
         return ct_running_rebuild(db, e);
-    if (ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
+    if (any_dirty(db, &dirty, e) != 0)
         return -1;
     if (!dirty)
         return 0;
@@ -471,12 +473,12 @@ static int refresh(ct_db *db, ct_err *e)
             goto out;
         }
     }
-    if (sums_store(db, sums, touched, e) != 0 || run(db, "DELETE FROM tally_dirty", e) != 0)
+    if (sums_store(db, sums, touched, e) != 0 || ct_db_exec(db, "DELETE FROM tally_dirty", e) != 0)
         goto out;
     rc = 0;
 out:
     ct_db_done(db, s);
-    sums_free(sums, def->n_contests);
+    ct_running_sums_free(sums, def->n_contests);
     free(touched);
     rows_free(rows, n);
     rows_free(olds, n);
@@ -530,37 +532,20 @@ out:
     return rc;
 }
 
-int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_contest_sum **out,
-                    ct_err *e)
+/* The stored sums of a current cache into *out (one per contest of
+ * db->def). 1; 0 when they are not one per contest of the definition
+ * (*out NULL); -1 with e. */
+static int read_sums(ct_db *db, ct_contest_sum **out, ct_err *e)
 {
     static const char sql[] = "SELECT contest, sums FROM tally_cache_contest";
     const cm_definition *def = db->def;
-    ct_contest_sum *sums = NULL;
-    unsigned char *seen = NULL;
+    ct_contest_sum *sums = sums_new(def);
+    unsigned char *seen = calloc(def->n_contests ? def->n_contests : 1, 1);
     sqlite3_stmt *s = NULL;
     size_t c, found = 0;
-    int rc = -1, reading = 0, step, k;
-    int64_t dirty;
+    int rc = -1, step;
 
     *out = NULL;
-    if (!db->has_cache)
-        return 0;
-    if (sqlite3_get_autocommit(db->sql) && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
-        reading = 1;
-    if (ct_event_head(db, 0, seq, head, e) != 0)
-        goto out;
-    if ((k = cache_current_def(db, e)) <= 0) {
-        rc = k;
-        goto out;
-    }
-    if (ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
-        goto out;
-    if (dirty) {
-        rc = 0;
-        goto out;
-    }
-    sums = sums_new(def);
-    seen = calloc(def->n_contests ? def->n_contests : 1, 1);
     if (sums == NULL || seen == NULL) {
         ct_err_set(e, CT_EXIT_IO, NULL, "out of memory");
         goto out;
@@ -573,7 +558,7 @@ int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_con
         c = cid != NULL ? cm_find_contest(def, cid) : NONE;
         if (c == NONE || seen[c] ||
             sums_decode(&sums[c], sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1)) != 0) {
-            rc = 0; /* not of this definition: recompute */
+            rc = 0;
             goto out;
         }
         seen[c] = 1;
@@ -583,20 +568,47 @@ int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_con
         ct_db_error(db, e, NULL);
         goto out;
     }
-    if (found != def->n_contests) {
-        rc = 0;
-        goto out;
+    rc = found == def->n_contests;
+    if (rc == 1) {
+        *out = sums;
+        sums = NULL;
     }
-    *out = sums;
-    sums = NULL;
-    rc = 1;
 out:
     sqlite3_finalize(s);
-    if (reading)
-        (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
-    sums_free(sums, def->n_contests);
+    ct_running_sums_free(sums, def->n_contests);
     free(seen);
     return rc;
+}
+
+int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_contest_sum **out,
+                    ct_err *e)
+{
+    int rc = -1, reading = 0;
+
+    *out = NULL;
+    if (!db->has_cache)
+        return 0;
+    if (sqlite3_get_autocommit(db->sql) && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        reading = 1;
+    /* not of this definition (0 from read_sums): recompute */
+    if (ct_event_head(db, 0, seq, head, e) == 0 && (rc = cache_current(db, e)) == 1)
+        rc = read_sums(db, out, e);
+    if (reading)
+        (void)sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+int ct_running_open(const char *path, ct_db **db, int64_t *seq, uint8_t head[PR_HASH_BYTES],
+                    ct_contest_sum **sums, ct_err *e)
+{
+    int k = ct_db_open_core(path, db, e);
+
+    *sums = NULL;
+    if (k == 1 && (k = ct_running_read(*db, seq, head, sums, e)) != 1) {
+        ct_db_close(*db);
+        *db = NULL;
+    }
+    return k;
 }
 
 int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t what_len,
@@ -604,23 +616,13 @@ int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t
 {
     const cm_definition *def = db->def;
     ct_contest_sum *cached = NULL;
-    int64_t seq;
-    uint8_t head[PR_HASH_BYTES];
     size_t c, k;
-    int rc = ct_running_read(db, &seq, head, &cached, e);
-    int64_t dirty = 0;
+    int rc = cache_current(db, e);
 
-    if (rc == 0 && db->has_cache) {
-        /* not read: fine when it is not current; a cache that says it is
-         * (newest definition, nothing dirty) but cannot be read is damaged */
-        if ((rc = cache_current_def(db, e)) == 1 &&
-            ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
-            rc = -1;
-        if (rc == 1 && !dirty) {
-            (void)snprintf(what, what_len, "its sums (not one per contest of the definition)");
-            return 1;
-        }
-        rc = rc < 0 ? -1 : 0;
+    if (rc == 1 && (rc = read_sums(db, &cached, e)) == 0) {
+        /* current, but not one sum per contest of the definition */
+        (void)snprintf(what, what_len, "its sums (not one per contest of the definition)");
+        return 1;
     }
     if (rc <= 0)
         return rc;
@@ -647,7 +649,7 @@ int ct_running_differs(ct_db *db, const ct_contest_sum *sums, char *what, size_t
             rc = 1;
         }
     }
-    sums_free(cached, def->n_contests);
+    ct_running_sums_free(cached, def->n_contests);
     return rc;
 }
 
@@ -658,16 +660,10 @@ int ct_running_rows_differ(ct_db *db, const ct_report *r, char *what, size_t wha
     sqlite3_stmt *s = NULL;
     size_t *first = NULL, i, k, p, c, stored = 0, standing = 0;
     int rc = -1, step, current;
-    int64_t dirty = 0;
 
     what[0] = '\0';
-    if (!db->has_cache)
-        return 0;
-    if ((current = cache_current_def(db, e)) < 0 ||
-        ct_db_int(db, "SELECT EXISTS (SELECT 1 FROM tally_dirty)", &dirty, e) != 0)
-        return -1;
-    if (!current || dirty)
-        return 0;
+    if ((current = cache_current(db, e)) <= 0)
+        return current;
     /* the report's rows: each precinct's contests, in definition order */
     first = malloc((def->n_precincts ? def->n_precincts : 1) * sizeof *first);
     if (first == NULL) {

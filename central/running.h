@@ -50,12 +50,23 @@ int ct_running_rebuild(ct_db *db, ct_err *e);
 
 /* The cached state, when it is current, for a national summary: *seq and
  * head of the newest event, and one sum per contest of db->def
- * (sums[c].contest == c; free each with ct_contest_sum_free, then the
- * array). 1 with them filled, 0 when the cache is not current or not
- * readable (the caller computes from the returns instead; *sums NULL), -1
- * with e on a database error. Reads in one transaction. */
+ * (sums[c].contest == c; free with ct_running_sums_free). 1 with them
+ * filled, 0 when the cache is not current or not readable (the caller
+ * computes from the returns instead; *sums NULL), -1 with e on a database
+ * error. Reads in one transaction. */
 int ct_running_read(ct_db *db, int64_t *seq, uint8_t head[PR_HASH_BYTES], ct_contest_sum **sums,
                     ct_err *e);
+
+/* ct_db_open_core, then ct_running_read: 1 with *db (only the
+ * definition's core) and the sums; 0 when there is no current cache to
+ * read (*db NULL: open with ct_db_open and compute); -1 with e (*db
+ * NULL). For `tally` and `status --summary`. */
+int ct_running_open(const char *path, ct_db **db, int64_t *seq, uint8_t head[PR_HASH_BYTES],
+                    ct_contest_sum **sums, ct_err *e);
+
+/* Frees n sums of ct_running_read (those taken over may be zeroed) and the
+ * array; NULL is allowed. */
+void ct_running_sums_free(ct_contest_sum *sums, size_t n);
 
 /* Compares a current cache with sums computed from the returns (sums[c]
  * for every contest c of db->def). 1 when the cache is current and

@@ -524,15 +524,10 @@ static int status_summary(FILE *out, FILE *err, const char *dbpath, long long as
     memset(&r, 0, sizeof r);
     memset(&e, 0, sizeof e);
     memset(total, 0, sizeof total);
-    if (as_of == 0 && !recount && ((k = ct_db_open_core(dbpath, &db, &e)) < 0 ||
-                       (k == 1 && (k = ct_running_read(db, &r.seq, r.head, &cached, &e)) < 0)))
+    if (as_of == 0 && !recount && (k = ct_running_open(dbpath, &db, &r.seq, r.head, &cached, &e)) < 0)
         goto fail;
-    if (k == 0) {
-        ct_db_close(db);
-        db = NULL;
-        if (ct_db_open(dbpath, 1, &db, &e) != 0 || ct_report_build(db, (int64_t)as_of, 0, &r, &e) != 0)
-            goto fail;
-    }
+    if (k == 0 && (ct_db_open(dbpath, 1, &db, &e) != 0 || ct_report_build(db, (int64_t)as_of, 0, &r, &e) != 0))
+        goto fail;
     n = db->def->n_contests;
     expected = calloc(n ? n : 1, sizeof *expected);
     by = calloc(n ? n : 1, sizeof *by);
@@ -588,9 +583,7 @@ fail:
     ct_err_print(&e, err);
     code = e.code;
 out:
-    for (c = 0; cached != NULL && c < n; c++)
-        ct_contest_sum_free(&cached[c]);
-    free(cached);
+    ct_running_sums_free(cached, n);
     free(expected);
     free(by);
     ct_report_free(&r);

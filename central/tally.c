@@ -1226,15 +1226,9 @@ int ct_cmd_tally(int argc, char **argv, FILE *out, FILE *err)
      * current (running.h); per precinct or area, at an earlier event, in
      * the export formats, or with --recount, from every return. */
     if (!recount && as_of == 0 && !op.by_precinct && !op.by_area &&
-        (op.format == FMT_TEXT || op.format == FMT_JSON || op.format == FMT_CSV)) {
-        if ((k = ct_db_open_core(dbpath, &db, &e)) < 0 ||
-            (k == 1 && (k = ct_running_read(db, &r.seq, r.head, &cached, &e)) < 0))
-            goto fail;
-        if (k == 0) {
-            ct_db_close(db);
-            db = NULL;
-        }
-    }
+        (op.format == FMT_TEXT || op.format == FMT_JSON || op.format == FMT_CSV) &&
+        ct_running_open(dbpath, &db, &r.seq, r.head, &cached, &e) < 0)
+        goto fail;
     if (db == NULL && ct_db_open(dbpath, 1, &db, &e) != 0)
         goto fail;
     if (op.contest != NULL && cm_find_contest(db->def, op.contest) == NONE) {
@@ -1329,9 +1323,7 @@ out:
         ct_area_sums_free(cos[i].areas, db != NULL ? db->def->n_areas : 0);
     }
     free(cos);
-    for (c = 0; cached != NULL && c < db->def->n_contests; c++)
-        ct_contest_sum_free(&cached[c]);
-    free(cached);
+    ct_running_sums_free(cached, db != NULL ? db->def->n_contests : 0);
     ct_report_free(&r);
     ct_db_close(db);
     return code;
