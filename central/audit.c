@@ -1130,23 +1130,18 @@ out:
 /* ---- statuses and the tally -------------------------------------------- */
 
 /* The tally cache (running.h) of the stored database, when it is current,
- * must hold exactly the sums its returns give: it is what a national
- * summary prints. */
-static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
+ * must hold exactly the sums its returns give (sums: one per contest,
+ * from sr; NULL when they could not be computed), its rows and its core:
+ * it is what a national summary prints. */
+static void cache_check(audit *a, ct_db *sd, const ct_report *sr, const ct_contest_sum *sums)
 {
-    const cm_definition *def = sd->def;
-    ct_contest_sum *all = calloc(def->n_contests ? def->n_contests : 1, sizeof *all);
     char what[256];
     ct_err e;
-    size_t c;
     int k = -1;
 
     memset(&e, 0, sizeof e);
-    for (c = 0; all != NULL && c < def->n_contests; c++)
-        if (ct_contest_sum_build(def, sr, c, &all[c]) != 0)
-            break;
-    if (all != NULL && c == def->n_contests)
-        k = ct_running_differs(sd, all, what, sizeof what, &e);
+    if (sums != NULL)
+        k = ct_running_differs(sd, sums, what, sizeof what, &e);
     if (k < 0)
         differ(a, "tally cache: cannot be compared: %s", e.why[0] ? e.why : "out of memory");
     else if (k > 0)
@@ -1161,9 +1156,6 @@ static void cache_check(audit *a, ct_db *sd, const ct_report *sr)
         differ(a, "tally cache: rows cannot be compared: %s", e.why);
     else if (k > 0)
         differ(a, "tally cache: %s: not the status and return the decisions give", what);
-    for (size_t i = 0; all != NULL && i < c; i++)
-        ct_contest_sum_free(&all[i]);
-    free(all);
 }
 
 /* Every (precinct, contest)'s status and standing return, and every
@@ -1173,10 +1165,10 @@ static void statuses(audit *a, const char *dbpath)
 {
     ct_db *sd = NULL, *rd = NULL;
     ct_report sr, rr;
-    ct_contest_sum ss, rs;
+    ct_contest_sum *all = NULL, rs;
     const cm_definition *def;
     ct_err e;
-    size_t i, j;
+    size_t i, j, built = 0;
     int have_s = 0, have_r = 0;
 
     memset(&sr, 0, sizeof sr);
@@ -1204,28 +1196,33 @@ static void statuses(audit *a, const char *dbpath)
             differ(a, "precinct %s contest %s: another return stands in the database",
                    def->precincts[y->precinct].id, def->contests[y->contest].id);
     }
-    for (j = 0; j < def->n_contests; j++) {
-        memset(&ss, 0, sizeof ss);
+    /* the database's sums, kept for the cache's check below */
+    all = calloc(def->n_contests ? def->n_contests : 1, sizeof *all);
+    for (j = 0; all != NULL && j < def->n_contests; j++) {
+        const ct_contest_sum *ss = &all[j];
+
+        if (ct_contest_sum_build(sd->def, &sr, j, &all[j]) != 0)
+            continue;
+        built++;
         memset(&rs, 0, sizeof rs);
-        if (ct_contest_sum_build(sd->def, &sr, j, &ss) == 0 &&
-            ct_contest_sum_build(def, &rr, j, &rs) == 0) {
+        if (ct_contest_sum_build(def, &rr, j, &rs) == 0) {
             const cm_protocol *pr = &def->protocols[def->contests[j].protocol];
-            for (i = 0; i < rs.n_lines && i < ss.n_lines && i < pr->n_lines; i++)
-                if (ss.lines[i] != rs.lines[i])
+            for (i = 0; i < rs.n_lines && i < ss->n_lines && i < pr->n_lines; i++)
+                if (ss->lines[i] != rs.lines[i])
                     differ(a, "contest %s: tally of line %s is %llu in the database, %llu on replay",
-                           def->contests[j].id, pr->lines[i].id, (unsigned long long)ss.lines[i],
+                           def->contests[j].id, pr->lines[i].id, (unsigned long long)ss->lines[i],
                            (unsigned long long)rs.lines[i]);
-            for (i = 0; i < rs.n_candidates && i < ss.n_candidates; i++)
-                if (ss.votes[i] != rs.votes[i])
+            for (i = 0; i < rs.n_candidates && i < ss->n_candidates; i++)
+                if (ss->votes[i] != rs.votes[i])
                     differ(a, "contest %s: tally of %s is %llu in the database, %llu on replay",
                            def->contests[j].id, def->contests[j].candidates[i].id,
-                           (unsigned long long)ss.votes[i], (unsigned long long)rs.votes[i]);
+                           (unsigned long long)ss->votes[i], (unsigned long long)rs.votes[i]);
         }
-        ct_contest_sum_free(&ss);
         ct_contest_sum_free(&rs);
     }
-    cache_check(a, sd, &sr);
+    cache_check(a, sd, &sr, all != NULL && built == def->n_contests ? all : NULL);
 out:
+    ct_running_sums_free(all, sd != NULL ? sd->def->n_contests : 0);
     if (have_s)
         ct_report_free(&sr);
     if (have_r)
