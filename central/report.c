@@ -133,21 +133,20 @@ int ct_report_row(ct_db *db, size_t p, size_t c, int any_excused, ct_pc_row *row
     row->precinct = p;
     row->contest = c;
     row->status = CT_ST_MISSING;
-    if (!any_excused)
-        goto replay;
-    if (ct_db_cached(db, excused_sql, &s, e) != 0)
-        goto out;
-    if (ct_bind_text(s, 1, def->precincts[p].id) != SQLITE_OK ||
-        ct_bind_text(s, 2, def->contests[c].id) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
-        ct_db_error(db, e, NULL);
-        goto out;
+    if (any_excused) {
+        if (ct_db_cached(db, excused_sql, &s, e) != 0)
+            goto out;
+        if (ct_bind_text(s, 1, def->precincts[p].id) != SQLITE_OK ||
+            ct_bind_text(s, 2, def->contests[c].id) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+            ct_db_error(db, e, NULL);
+            goto out;
+        }
+        if (sqlite3_column_int64(s, 0) > 0) {
+            row->status = CT_ST_EXCUSED; /* DESIGN 7, as visit_excused */
+            rc = 0;
+            goto out;
+        }
     }
-    if (sqlite3_column_int64(s, 0) > 0) {
-        row->status = CT_ST_EXCUSED; /* DESIGN 7, as visit_excused */
-        rc = 0;
-        goto out;
-    }
-replay:
     if (ct_pc_load(db, def->precincts[p].id, def->contests[c].id, 0, 0, &st, e) != 0)
         goto out;
     if (st.n > 0)
@@ -436,33 +435,33 @@ static int sub_checked(uint64_t *acc, uint64_t v)
     return rc;
 }
 
+/* One more (sign > 0) or one fewer of a count of precincts. 0, or -1
+ * when there is none to take away. */
+static int step_count(size_t *n, int sign)
+{
+    if (sign > 0)
+        (*n)++;
+    else if (*n > 0)
+        (*n)--;
+    else
+        return -1;
+    return 0;
+}
+
 int ct_contest_sum_apply(const cm_definition *def, ct_contest_sum *s, const ct_pc_row *row,
                          int sign)
 {
     const cm_precinct *pc = &def->precincts[row->precinct];
     int (*op)(uint64_t *, uint64_t) = sign > 0 ? add_checked : sub_checked;
-    uint64_t one = 1;
-    int rc = 0;
+    int rc = step_count(&s->by_status[row->status], sign);
     size_t k;
 
-    if (sign > 0)
-        s->by_status[row->status]++;
-    else if (s->by_status[row->status] > 0)
-        s->by_status[row->status]--;
-    else
-        rc = -1;
     if (row->status == CT_ST_IN_TALLY && row->counts != NULL) {
         for (k = 0; k < s->n_lines; k++)
             rc |= op(&s->lines[k], row->counts[k]);
         for (k = 0; k < s->n_candidates; k++)
             rc |= op(&s->votes[k], row->votes[k]);
-        if (!pc->has_roll) {
-            uint64_t u = s->roll_unknown;
-            rc |= op(&u, one);
-            s->roll_unknown = (size_t)u;
-        } else {
-            rc |= op(&s->roll, pc->roll);
-        }
+        rc |= pc->has_roll ? op(&s->roll, pc->roll) : step_count(&s->roll_unknown, sign);
     }
     return rc != 0 ? -1 : 0;
 }
