@@ -191,32 +191,46 @@ static inline char *fx_slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* Runs `central ARGS...` (NULL-terminated) in-process; returns the exit
- * code, *out and *err (may be NULL) get the captured text (caller frees). */
-/* Runs argv (argc < 62 entries) with one more argument, `extra`, in
- * process; *out is the output (free it). Returns the exit code. */
-static inline int fx_cli_plus(int argc, char **argv, const char *extra, char **out)
+/* Runs argv[0..argc) (argv[argc] NULL) in process: the exit code; *out
+ * and *err (each may be NULL) get the captured text (caller frees). */
+static inline int fx_run(int argc, char **argv, char **out, char **err)
 {
-    char *av[64], *eb = NULL;
+    char *ob = NULL, *eb = NULL;
     size_t ol = 0, el = 0;
-    FILE *fo, *fe;
-    int i, code;
+    FILE *fo = open_memstream(&ob, &ol), *fe = open_memstream(&eb, &el);
+    int code;
 
-    assert_true(argc < 62);
-    for (i = 0; i < argc; i++)
-        av[i] = argv[i];
-    av[argc] = (char *)(uintptr_t)extra;
-    av[argc + 1] = NULL;
-    *out = NULL;
-    fo = open_memstream(out, &ol);
-    fe = open_memstream(&eb, &el);
     assert_non_null(fo);
     assert_non_null(fe);
-    code = ct_main(argc + 1, av, fo, fe);
+    code = ct_main(argc, argv, fo, fe);
     fclose(fo);
     fclose(fe);
-    free(eb);
+    if (out != NULL)
+        *out = ob;
+    else
+        free(ob);
+    if (err != NULL)
+        *err = eb;
+    else
+        free(eb);
     return code;
+}
+
+/* fx_run of argv (argc < 61 entries) with x1 and, unless NULL, x2
+ * appended; *out is the output (free it). */
+static inline int fx_run_plus(int argc, char **argv, const char *x1, const char *x2, char **out)
+{
+    char *av[64];
+    int i;
+
+    assert_true(argc < 61);
+    for (i = 0; i < argc; i++)
+        av[i] = argv[i];
+    av[argc++] = (char *)(uintptr_t)x1;
+    if (x2 != NULL)
+        av[argc++] = (char *)(uintptr_t)x2;
+    av[argc] = NULL;
+    return fx_run(argc, av, out, NULL);
 }
 
 /* DESIGN 8 / issue 8 "Tally cache": every `tally` a test runs is run
@@ -238,20 +252,14 @@ static inline void fx_cache_agrees(int argc, char **argv, int code, const char *
             strcmp(argv[i], "--help") == 0)
             return;
     if (strcmp(argv[1], "tally") == 0) {
-        code2 = fx_cli_plus(argc, argv, "--recount", &again);
+        code2 = fx_run_plus(argc, argv, "--recount", NULL, &again);
         assert_int_equal(code2, code);
         if (strcmp(again != NULL ? again : "", got != NULL ? got : "") != 0)
             fail_msg("tally and tally --recount differ:\n%s\n---\n%s", got ? got : "",
                      again ? again : "");
     } else if (strcmp(argv[1], "status") == 0 && code == 0) {
-        char *av[64];
-
-        assert_true(argc < 62);
-        for (i = 0; i < argc; i++)
-            av[i] = argv[i];
-        av[argc] = (char *)(uintptr_t) "--summary";
-        code = fx_cli_plus(argc, av, "--summary", &sum);
-        code2 = fx_cli_plus(argc + 1, av, "--recount", &again);
+        code = fx_run_plus(argc, argv, "--summary", NULL, &sum);
+        code2 = fx_run_plus(argc, argv, "--summary", "--recount", &again);
         assert_int_equal(code2, code);
         if (strcmp(again != NULL ? again : "", sum != NULL ? sum : "") != 0)
             fail_msg("status --summary and --summary --recount differ:\n%s\n---\n%s",
@@ -261,11 +269,11 @@ static inline void fx_cache_agrees(int argc, char **argv, int code, const char *
     free(sum);
 }
 
+/* Runs `central ARGS...` (NULL-terminated) in-process; returns the exit
+ * code, *out and *err (may be NULL) get the captured text (caller frees). */
 static inline int fx_cli(char **out, char **err, ...)
 {
-    char *argv[64], *ob = NULL, *eb = NULL;
-    size_t ol = 0, el = 0;
-    FILE *fo, *fe;
+    char *argv[64], *ob = NULL;
     va_list ap;
     int argc = 1, code;
 
@@ -280,22 +288,12 @@ static inline int fx_cli(char **out, char **err, ...)
     }
     va_end(ap);
     argv[argc] = NULL;
-    fo = open_memstream(&ob, &ol);
-    fe = open_memstream(&eb, &el);
-    assert_non_null(fo);
-    assert_non_null(fe);
-    code = ct_main(argc, argv, fo, fe);
-    fclose(fo);
-    fclose(fe);
+    code = fx_run(argc, argv, &ob, err);
     fx_cache_agrees(argc, argv, code, ob);
     if (out != NULL)
         *out = ob;
     else
         free(ob);
-    if (err != NULL)
-        *err = eb;
-    else
-        free(eb);
     return code;
 }
 

@@ -18,6 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 fail() { echo "tally_cache: FAIL: $*" >&2; exit 1; }
 q() { sqlite3 c.db "$1"; }
+save() { cp c.db keep.db; }                           # a copy to put back
+restore() { rm -f c.db-wal c.db-shm && mv keep.db c.db; }
 
 "$GEN" --precincts 400 --faults 40 --seed 5 --out g >/dev/null
 "$CENTRAL" init --db c.db --definition g/definition.json --commission-pub g/commission.pub >/dev/null
@@ -49,57 +51,49 @@ echo "tally_cache: after a bulk import with faults the cache is current and equa
 # The summary does not read the returns: damage one behind central's back.
 "$CENTRAL" tally --db c.db >before.txt
 id=$(q "SELECT file FROM tally_cache_pc WHERE status = 0 LIMIT 1")
-cp c.db keep.db
+save
 q "DROP TRIGGER files_no_update; UPDATE files SET bytes = CAST('precinct-return 1' || char(10) AS BLOB) WHERE id = $id;"
 "$CENTRAL" tally --db c.db >after.txt || fail "tally from the cache failed"
 cmp -s before.txt after.txt || fail "the cached tally changed"
 if "$CENTRAL" tally --db c.db --recount >/dev/null 2>err.txt; then fail "tally --recount read over a damaged return"; fi
 grep -q "stored return $id no longer parses" err.txt || { cat err.txt; fail "--recount does not name return $id"; }
-rm -f c.db-wal c.db-shm && mv keep.db c.db
+restore
 echo "tally_cache: tally's summary reads no return (a damaged one changes nothing; --recount refuses it)"
 
-# A cache altered behind central's back: audit finds it (a vote count
-# changed, then a sums record that no longer has the contest's shape).
-c=$(q "SELECT contest FROM tally_cache_contest LIMIT 1")
-for change in "substr(sums, 1, length(sums) - 8) || X'0100000000000000'" "zeroblob(length(sums))"; do
-  cp c.db keep.db
-  q "UPDATE tally_cache_contest SET sums = $change WHERE contest = '$c'"
+# A cache altered behind central's back: audit finds it. Each change is
+# made on a copy that is put back afterwards.
+audit_finds() { # audit_finds SQL PATTERN: after SQL, audit exits 1 with a line matching PATTERN
+  save
+  q "$1"
   rc=0
   "$CENTRAL" audit --db c.db >audit.txt 2>&1 || rc=$?
-  [ "$rc" -eq 1 ] || { tail -3 audit.txt; fail "audit exit $rc over a cache altered to $change, want 1"; }
-  grep -q "tally cache: .*: not what the returns in the tally add up to" audit.txt ||
-    { tail -3 audit.txt; fail "audit does not name the cache altered to $change"; }
-  rm -f c.db-wal c.db-shm && mv keep.db c.db
+  [ "$rc" -eq 1 ] || { tail -3 audit.txt; fail "audit exit $rc after: $1, want 1"; }
+  grep -q "$2" audit.txt || { tail -3 audit.txt; fail "audit does not report '$2' after: $1"; }
+  restore
+}
+# A vote count changed, then a sums record that no longer has the contest's shape.
+c=$(q "SELECT contest FROM tally_cache_contest LIMIT 1")
+for change in "substr(sums, 1, length(sums) - 8) || X'0100000000000000'" "zeroblob(length(sums))"; do
+  audit_finds "UPDATE tally_cache_contest SET sums = $change WHERE contest = '$c'" \
+    "tally cache: .*: not what the returns in the tally add up to"
 done
-# A row of the cache altered (the share a later commit would take out).
+# A row changed, wrong, or gone (the share a later commit would take out).
 p=$(q "SELECT precinct FROM tally_cache_pc WHERE status = 0 LIMIT 1")
 for change in "UPDATE tally_cache_pc SET status = 1 WHERE precinct = '$p'" \
               "UPDATE tally_cache_pc SET file = file + 1 WHERE precinct = '$p'" \
               "DELETE FROM tally_cache_pc WHERE precinct = '$p'"; do
-  cp c.db keep.db
-  q "$change"
-  rc=0
-  "$CENTRAL" audit --db c.db >audit.txt 2>&1 || rc=$?
-  [ "$rc" -eq 1 ] || { tail -3 audit.txt; fail "audit exit $rc after: $change"; }
-  grep -q "tally cache: .*: not the status and return the decisions give" audit.txt ||
-    { tail -3 audit.txt; fail "audit does not name the cache row after: $change"; }
-  rm -f c.db-wal c.db-shm && mv keep.db c.db
+  audit_finds "$change" "tally cache: .*: not the status and return the decisions give"
 done
-# The cache's core (names, ids, seats a cached tally prints by) altered.
-cp c.db keep.db
-q "UPDATE tally_cache SET core = CAST(replace(CAST(core AS TEXT), 'Candidate 1', 'Candidate X') AS BLOB)"
-rc=0
-"$CENTRAL" audit --db c.db >audit.txt 2>&1 || rc=$?
-[ "$rc" -eq 1 ] && grep -q "tally cache: its definition's core is not the stored definition's" audit.txt ||
-  { tail -3 audit.txt; fail "audit does not find an altered core"; }
-rm -f c.db-wal c.db-shm && mv keep.db c.db
+# The core (names, ids, seats a cached tally prints by).
+audit_finds "UPDATE tally_cache SET core = CAST(replace(CAST(core AS TEXT), 'Candidate 1', 'Candidate X') AS BLOB)" \
+  "tally cache: its definition's core is not the stored definition's"
 "$CENTRAL" audit --db c.db >audit.txt 2>&1 || { tail -3 audit.txt; fail "audit of the intact database failed"; }
 echo "tally_cache: audit finds a cache whose sums, rows or core are not what the returns, decisions and definition give"
 
 # A write is never stopped by the cache: excusing the precinct whose
 # counted return was damaged behind central's back empties the cache (its
 # old share cannot be read), and the tally no longer needs that return.
-cp c.db keep.db
+save
 set -- $(q "SELECT precinct, contest, file FROM tally_cache_pc WHERE status = 0 LIMIT 1" | tr '|' ' ')
 q "DROP TRIGGER files_no_update; UPDATE files SET bytes = CAST('precinct-return 1' || char(10) AS BLOB) WHERE id = $3;"
 "$CENTRAL" excuse --db c.db --precinct "$1" --contest "$2" --reason void --decision test-2 >/dev/null 2>err.txt ||
@@ -109,19 +103,19 @@ key=$(q "SELECT key_id FROM keys LIMIT 1 OFFSET 1")
 "$CENTRAL" revoke --db c.db --key "$key" --reason retired --decision test-3 >/dev/null 2>&1 || fail "the next write failed"
 current "after the write that follows"
 same "after the write that follows"
-rm -f c.db-wal c.db-shm && mv keep.db c.db
+restore
 echo "tally_cache: a damaged return does not stop a write about its precinct; the next write rebuilds the cache"
 
 # Only the triggers dropped (as a crash between CREATEs once left them):
 # the next writer adds them back, all or nothing, and rebuilds.
-cp c.db keep.db
+save
 q "DROP TRIGGER tally_dirty_decisions; DROP TRIGGER tally_dirty_resolutions; DROP TRIGGER tally_dirty_excuses;"
 "$CENTRAL" revoke --db c.db --key "$key" --reason retired --decision test-4 >/dev/null 2>&1 || fail "revoke failed"
 [ "$(q "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tally_dirty_%'")" = 3 ] ||
   fail "the triggers were not added back"
 current "after the triggers were added back"
 same "after the triggers were added back"
-rm -f c.db-wal c.db-shm && mv keep.db c.db
+restore
 echo "tally_cache: a cache missing its triggers is completed and rebuilt by the next write"
 
 # A database made before the cache: read in full; the next write rebuilds it.
