@@ -2,7 +2,7 @@
  * fuzz_definition.c: cm_definition_load (DESIGN 6, docs/DEFINITION.md) on
  * arbitrary bytes. A refusal must name its JSON path; a loaded definition
  * must be internally consistent, and a return built from it is checked.
- * Differential: the streamed load (precincts one at a time) and the
+ * Differential: the streamed load (contests and precincts one at a time) and the
  * whole-tree load must accept the same files with the same definition and
  * refuse with the same message.
  */

@@ -33,13 +33,19 @@ typedef struct cm_index {
     id_ref *parties, *areas, *protocols, *contests, *precincts;
 } cm_index;
 
+/* The bytes [at, end) of one member's value in loader.stream; end 0 when
+ * the member is absent. */
+typedef struct span {
+    size_t at, end;
+} span;
+
 /* Loader state: what is being built and where errors go. */
 typedef struct loader {
     cm_definition *def;
     cm_index *ix;
     pr_diag *err;
-    const uint8_t *stream;      /* streamed load: the file, with the precincts */
-    size_t stream_at, stream_end; /* array's bytes at [stream_at, stream_end) */
+    const uint8_t *stream;      /* streamed load: the file's bytes, else NULL */
+    span contests, precincts;   /* streamed load: those arrays' bytes */
     int core;                   /* cm_definition_load_core: no precincts */
 } loader;
 
@@ -1204,6 +1210,81 @@ static int load_candidates(loader *ld, json_t *o, const char *cpath, cm_contest 
     return 0;
 }
 
+/* An array member read one element at a time (streamed load): each element
+ * is parsed by jansson alone and freed once loaded, so memory holds the
+ * loaded elements, never the tree of them all (issue 8). `load` must
+ * therefore copy what it keeps, never point into the element. *arr gets
+ * *n elements of `stride` bytes, each zeroed before it is loaded (so a
+ * failed load can be freed as usual). 0, or -1 (the whole-tree load, run
+ * by the caller, explains). */
+typedef int (*elem_loader)(loader *ld, json_t *o, const char *path, void *elem);
+
+static int stream_array(loader *ld, const char *key, span sp, size_t stride, void **arr, size_t *n,
+                        elem_loader load)
+{
+    const uint8_t *b = ld->stream;
+    size_t i = ws_end(b, sp.end, sp.at), cap = 0, end;
+    char path[PATH_MAX_LEN];
+    char *base = NULL;
+
+    *n = 0;
+    if (i >= sp.end || b[i] != '[')
+        return -1;
+    i = ws_end(b, sp.end, i + 1);
+    if (i < sp.end && b[i] == ']')
+        return -1; /* every streamed array needs at least 1 entry */
+    for (;;) {
+        json_error_t jerr;
+        json_t *o;
+        int rc;
+
+        if (value_end(b, sp.end, i, &end) < 0)
+            return -1;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            char *nb = ncap > SIZE_MAX / stride ? NULL : pr_realloc(base, ncap * stride);
+
+            if (nb == NULL)
+                return -1;
+            memset(nb + cap * stride, 0, (ncap - cap) * stride);
+            base = nb;
+            *arr = nb;
+            cap = ncap;
+        }
+        o = json_loadb((const char *)b + i, end - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (o == NULL)
+            return -1;
+        path_idx(path, "$", key, *n);
+        rc = load(ld, o, path, base + *n * stride);
+        (*n)++;
+        json_decref(o);
+        if (rc < 0)
+            return -1;
+        i = ws_end(b, sp.end, end);
+        if (i < sp.end && b[i] == ',') {
+            i = ws_end(b, sp.end, i + 1);
+            continue;
+        }
+        if (i < sp.end && b[i] == ']' && ws_end(b, sp.end, i + 1) == sp.end)
+            break;
+        return -1;
+    }
+    if (*n < cap) { /* give back the doubling's slack */
+        char *nb = pr_realloc(base, *n * stride);
+
+        if (nb != NULL)
+            *arr = nb;
+    }
+    return 0;
+}
+
+static int load_contest(loader *ld, json_t *o, const char *path, cm_contest *c);
+
+static int contest_elem(loader *ld, json_t *o, const char *path, void *elem)
+{
+    return load_contest(ld, o, path, elem);
+}
+
 static int load_contest(loader *ld, json_t *o, const char *path, cm_contest *c)
 {
     static const char *const keys[] = {"id", "name", "area", "protocol", "against_all",
@@ -1280,6 +1361,13 @@ static int load_contests(loader *ld, json_t *root)
     json_t *arr = NULL;
     char path[PATH_MAX_LEN];
 
+    if (ld->stream != NULL && ld->contests.end != 0) {
+        if (stream_array(ld, "contests", ld->contests, sizeof *def->contests,
+                         (void **)&def->contests, &def->n_contests, contest_elem) < 0)
+            return -1;
+        return index_list(ld, "contests", def->contests, def->n_contests, sizeof *def->contests,
+                          &ld->ix->contests);
+    }
     if (get_array(ld, root, "$", "contests", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_contests = json_array_size(arr);
@@ -1349,67 +1437,9 @@ static int load_precinct(loader *ld, json_t *o, const char *path, cm_precinct *p
     return 0;
 }
 
-/* The precincts array read one element at a time (streamed load): each
- * element is parsed by jansson alone and freed once loaded, so memory holds
- * the loaded precincts, never the tree of them all (issue 8). load_precinct
- * must therefore copy what it keeps, never point into the element. */
-static int stream_precincts(loader *ld)
+static int precinct_elem(loader *ld, json_t *o, const char *path, void *elem)
 {
-    cm_definition *def = ld->def;
-    const uint8_t *b = ld->stream;
-    size_t i = ws_end(b, ld->stream_end, ld->stream_at), cap = 0, end;
-    char path[PATH_MAX_LEN];
-
-    if (i >= ld->stream_end || b[i] != '[')
-        return fail(ld, "$.precincts", "expected an array");
-    i = ws_end(b, ld->stream_end, i + 1);
-    if (i < ld->stream_end && b[i] == ']')
-        return fail(ld, "$.precincts", "needs at least 1 entry");
-    for (;;) {
-        json_error_t jerr;
-        json_t *o;
-        int rc;
-
-        if (value_end(b, ld->stream_end, i, &end) < 0)
-            return fail(ld, "$.precincts", "JSON error");
-        if (def->n_precincts == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            cm_precinct *np = ncap > SIZE_MAX / sizeof *np
-                                  ? NULL
-                                  : pr_realloc(def->precincts, ncap * sizeof *np);
-
-            if (np == NULL)
-                return oom(ld, "$.precincts");
-            memset(np + cap, 0, (ncap - cap) * sizeof *np);
-            def->precincts = np;
-            cap = ncap;
-        }
-        o = json_loadb((const char *)b + i, end - i, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-        if (o == NULL)
-            return fail(ld, "$.precincts", "JSON error");
-        path_idx(path, "$", "precincts", def->n_precincts);
-        rc = load_precinct(ld, o, path, &def->precincts[def->n_precincts]);
-        def->n_precincts++;
-        json_decref(o);
-        if (rc < 0)
-            return -1;
-        i = ws_end(b, ld->stream_end, end);
-        if (i < ld->stream_end && b[i] == ',') {
-            i = ws_end(b, ld->stream_end, i + 1);
-            continue;
-        }
-        if (i < ld->stream_end && b[i] == ']' && ws_end(b, ld->stream_end, i + 1) == ld->stream_end)
-            break;
-        return fail(ld, "$.precincts", "JSON error");
-    }
-    if (def->n_precincts < cap) { /* give back the doubling's slack */
-        cm_precinct *np = pr_realloc(def->precincts, def->n_precincts * sizeof *np);
-
-        if (np != NULL)
-            def->precincts = np;
-    }
-    return index_list(ld, "precincts", def->precincts, def->n_precincts, sizeof *def->precincts,
-                      &ld->ix->precincts);
+    return load_precinct(ld, o, path, elem);
 }
 
 static int load_precincts(loader *ld, json_t *root)
@@ -1420,8 +1450,13 @@ static int load_precincts(loader *ld, json_t *root)
 
     if (ld->core)
         return index_list(ld, "precincts", NULL, 0, sizeof *def->precincts, &ld->ix->precincts);
-    if (ld->stream != NULL)
-        return stream_precincts(ld);
+    if (ld->stream != NULL) {
+        if (stream_array(ld, "precincts", ld->precincts, sizeof *def->precincts,
+                         (void **)&def->precincts, &def->n_precincts, precinct_elem) < 0)
+            return -1;
+        return index_list(ld, "precincts", def->precincts, def->n_precincts,
+                          sizeof *def->precincts, &ld->ix->precincts);
+    }
     if (get_array(ld, root, "$", "precincts", 1, SIZE_MAX, &arr) < 0)
         return -1;
     def->n_precincts = json_array_size(arr);
@@ -1529,8 +1564,8 @@ static int load_root(const uint8_t *bytes, size_t len, json_t *root, const loade
 }
 
 /* The streamed load: the top-level object's members are parsed one by one
- * (each by jansson, with JSON_REJECT_DUPLICATES), the precincts array one
- * element at a time by stream_precincts. It only ever succeeds where the
+ * (each by jansson, with JSON_REJECT_DUPLICATES), the contests and precincts
+ * arrays one element at a time by stream_array. It only ever succeeds where the
  * whole-tree load succeeds, with the same definition: every byte outside a
  * member's value is JSON's structure (whitespace, braces, colon, commas,
  * checked here), every value is parsed by jansson, and top-level keys are
@@ -1538,7 +1573,7 @@ static int load_root(const uint8_t *bytes, size_t len, json_t *root, const loade
  * whole-tree load, whose message is the one reported. 0 or -1.
  * Two things hold only because of the schema, and must be kept in mind if
  * it grows a free-form member: jansson's nesting limit (2048) counts from
- * each value parsed alone, one level (two in a precinct) more than in the
+ * each value parsed alone, one level (two in a contest or precinct) more than in the
  * whole tree, which no accepted definition comes near (4 levels); and
  * keys are compared as C strings, which is exact because jansson refuses
  * \u0000 (no JSON_ALLOW_NUL). */
@@ -1589,9 +1624,10 @@ static int load_streamed(const uint8_t *bytes, size_t len, int core, cm_definiti
     json_t *root = json_object();
     size_t i = ws_end(bytes, len, 0), at, end;
     pr_diag ignored;
-    int rc = -1, have_precincts = 0, more = 1;
+    int rc = -1, more = 1;
 
     how.core = core;
+    how.stream = bytes;
     if (root == NULL || i >= len || bytes[i] != '{')
         goto out;
     i = ws_end(bytes, len, i + 1);
@@ -1600,14 +1636,14 @@ static int load_streamed(const uint8_t *bytes, size_t len, int core, cm_definiti
         json_t *v;
         char k[16];
 
-        if (next_member(bytes, len, &i, k, &at, &end) < 0 || json_object_get(root, k) != NULL ||
-            (have_precincts && strcmp(k, "precincts") == 0))
+        if (next_member(bytes, len, &i, k, &at, &end) < 0 || json_object_get(root, k) != NULL)
             goto out;
-        if (strcmp(k, "precincts") == 0) {
-            have_precincts = 1;
-            how.stream = bytes;
-            how.stream_at = at;
-            how.stream_end = end;
+        if (strcmp(k, "precincts") == 0 || strcmp(k, "contests") == 0) {
+            span *sp = k[0] == 'p' ? &how.precincts : &how.contests;
+
+            if (sp->end != 0)
+                goto out; /* a repeated key */
+            *sp = (span){at, end};
         } else if ((v = json_loadb((const char *)bytes + at, end - at,
                                    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)) == NULL ||
                    json_object_set_new(root, k, v) != 0) {
@@ -1616,7 +1652,7 @@ static int load_streamed(const uint8_t *bytes, size_t len, int core, cm_definiti
         if ((more = member_after(bytes, len, &i)) < 0)
             goto out;
     }
-    if (!have_precincts)
+    if (how.precincts.end == 0)
         goto out;
     rc = load_root(bytes, len, root, &how, out, &ignored);
 out:

@@ -420,6 +420,17 @@ static void test_definition_streamed_load_equals_tree(void **state)
     expect_same_as_tree("\"date\": \"2024-03-17\",", "\"date\": \"2024-03-17\", \"date\": \"2024-03-17\",", 0);
     expect_same_as_tree(" \"tolerances\": {\"registered_up_abs\": 5, \"turnout_high_bp\": 9500}\n}\n",
                         " \"tolerances\": {}\n}\n{}\n", 0);
+    /* the contests array is read one element at a time too */
+    expect_same_as_tree(" \"contests\": [\n", " \"con\\u0074ests\"\n:[", 1);
+    expect_same_as_tree(" \"precincts\": [\n", " \"contests\": [], \"precincts\": [\n", 0);
+    expect_same_as_tree(" \"parties\": [", " \"contests\": [],\n \"parties\": [", 0);
+    expect_same_as_tree("\"withdrawn\": true}]},", "\"withdrawn\": true}]},,", 0);
+    expect_same_as_tree("\"withdrawn\": true}]},", "\"withdrawn\": true}]}", 0);
+    expect_same_as_tree("\"party\": \"ak-zhol\"}]}\n", "\"party\": \"ak-zhol\"}]},\n", 0);
+    expect_same_as_tree("\"party\": \"ak-zhol\"}]}\n", "\"party\": \"ak-zhol\"}]}]\n", 0);
+    expect_same_as_tree("\"name\": \"Mayor\",", "\"name\": \"Mayor\", \"name\": \"Mayor\",", 0);
+    expect_same_as_tree("\"name\": \"Mayor\",", "\"name\": \"May]}or\\\"\",", 1);
+    expect_same_as_tree(" \"contests\": [\n", " \"contests\": [\n  7,\n", 0);
 }
 
 /* The streamed load finds where each string ends itself: a long string of

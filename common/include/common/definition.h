@@ -128,8 +128,8 @@ typedef struct cm_definition {
 
 /* Loads a definition from the file's bytes.
  * bytes/len: the whole file (not NUL-terminated; need not outlive the call).
- * Memory: the loaded definition plus one precinct's JSON at a time (the
- * precincts array is read element by element; issue 8), not jansson's tree
+ * Memory: the loaded definition plus one contest's or precinct's JSON at a
+ * time (those arrays are read element by element; issue 8), not jansson's tree
  * of the whole file; a refusal is explained by cm_definition_load_tree.
  * On success returns 0 and *out owns a new definition (cm_definition_free).
  * On failure returns -1, *out is NULL and err->msg holds one line such as
