@@ -50,15 +50,16 @@ static const char audit_help[] =
     "(events replayed of all, per second, time left) and a summary.\n";
 
 /* One stored event, as read (the replay's input). */
+/* Its text columns live in one allocation, mem ("kind\0verdict\0codes\0
+ * data\0"), so an event costs its text and about 100 bytes (issue 8:
+ * fixed arrays made it 670 bytes, 1.3 GB for 2,000,000 events). */
 typedef struct aev {
     int64_t seq;
     int64_t time;
-    char kind[32];
+    char *kind, *verdict, *codes, *data;  /* in mem */
     int has_subject;
     uint8_t subject[PR_HASH_BYTES];
-    char verdict[64];
-    char codes[512];
-    char *data;
+    char *mem;
 } aev;
 
 typedef struct audit {
@@ -170,10 +171,37 @@ static void free_events(audit *a)
     size_t i;
 
     for (i = 0; i < a->n_ev; i++)
-        free(a->ev[i].data);
+        free(a->ev[i].mem);
     free(a->ev);
     a->ev = NULL;
     a->n_ev = 0;
+}
+
+/* x's kind, verdict, codes and data from columns 1, 4, 5 and 6 of s (a
+ * NULL as ""), copied into x->mem. 0, or -1 out of memory. */
+static int texts_load(sqlite3_stmt *s, aev *x)
+{
+    static const int cols[4] = {1, 4, 5, 6};
+    char **dst[4] = {&x->kind, &x->verdict, &x->codes, &x->data};
+    size_t len[4], total = 0, at = 0;
+
+    for (int k = 0; k < 4; k++) {
+        (void)sqlite3_column_text(s, cols[k]); /* a blob is read as text too */
+        len[k] = (size_t)sqlite3_column_bytes(s, cols[k]);
+        total += len[k] + 1;
+    }
+    if ((x->mem = malloc(total)) == NULL)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        const unsigned char *v = sqlite3_column_text(s, cols[k]);
+
+        if (len[k] > 0 && v != NULL)
+            memcpy(x->mem + at, v, len[k]);
+        x->mem[at + len[k]] = '\0';
+        *dst[k] = x->mem + at;
+        at += len[k] + 1;
+    }
+    return 0;
 }
 
 static int load_events(audit *a, ct_err *e)
@@ -203,16 +231,11 @@ static int load_events(audit *a, ct_err *e)
         x = &a->ev[a->n_ev];
         memset(x, 0, sizeof *x);
         x->seq = (int64_t)sqlite3_column_int64(s, 0);
-        ct_col_text(s, 1, x->kind, sizeof x->kind);
         ct_col_text(s, 2, t, sizeof t);
         if (pr_parse_time(t, strlen(t), &x->time) != 0)
             x->time = 0;
         x->has_subject = ct_col_blob(s, 3, x->subject, PR_HASH_BYTES) == 0;
-        ct_col_text(s, 4, x->verdict, sizeof x->verdict);
-        ct_col_text(s, 5, x->codes, sizeof x->codes);
-        x->data = strdup(sqlite3_column_text(s, 6) != NULL ? (const char *)sqlite3_column_text(s, 6)
-                                                            : "");
-        if (x->data == NULL) {
+        if (texts_load(s, x) != 0) {
             ct_err_set(e, CT_EXIT_IO, "events", "out of memory");
             goto out;
         }
