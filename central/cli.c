@@ -236,6 +236,14 @@ static const command commands[] = {
     {NULL, NULL, 0},
 };
 
+int ct_command_decides(const char *name)
+{
+    for (const command *c = commands; name != NULL && c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c->decides;
+    return 0;
+}
+
 int ct_main(int argc, char **argv, FILE *out, FILE *err)
 {
     const command *c;

@@ -16,6 +16,13 @@ struct ct_err;
 /* The whole program: `central <command> ...`, --help, --version. */
 int ct_main(int argc, char **argv, FILE *out, FILE *err);
 
+/* 1 when command `name` decides (writes events and prints a line after
+ * each commit: import, enroll, revoke, resolve, excuse, amend-definition,
+ * certify), 0 for any other name, unknown ones and NULL included. main()
+ * line-buffers stdout for those (DESIGN 10) and fully buffers it for the
+ * rest. */
+int ct_command_decides(const char *name);
+
 /* argv[0] is the command name. */
 int ct_cmd_keygen(int argc, char **argv, FILE *out, FILE *err);
 int ct_cmd_sign_definition(int argc, char **argv, FILE *out, FILE *err);
