@@ -7,9 +7,10 @@
 # For each SIZE (precincts; default 10000 100000) it generates a synthetic
 # election (bench-gen, deterministic), then measures, each as its own
 # process: central init, enroll (the request stream), import (the return
-# stream), tally (national summary) and status --summary (both from the
-# tally cache), the same two computed from every return (recount: tally
-# --recount; statlist: the full status list), audit, and the Python peer
+# stream), tally (national summary; as text, the default, and as JSON:
+# tallyjs) and status --summary (both from the tally cache), the same two
+# computed from every return (recount: tally --recount; statlist: the full
+# status list), audit, and the Python peer
 # (bench/peer.py) on the same returns. It prints the Ed25519 verify limit
 # first (bench-verify-limit, all cores) and every throughput's ratio to it.
 # The database lives in WORK (default: a fresh folder under /tmp, on disk,
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench/run.sh: $1: unknown option" >&2; exit 2 ;;
     *) sizes+=("$1"); shift ;;
   esac
@@ -86,7 +87,8 @@ for n in "${sizes[@]}"; do
     --commission-pub "$g/commission.pub"
   VLIMIT=0 VERIFY1=0 measure enroll "$n" "$g/requests.stream" -- "$central" enroll --db "$db" -
   measure import "$items" "$g/returns.stream" -- "$central" import --db "$db" -
-  VLIMIT=0 measure tally 0 /dev/null -- "$central" tally --db "$db" --format json
+  VLIMIT=0 measure tally 0 /dev/null -- "$central" tally --db "$db"
+  VLIMIT=0 measure tallyjs 0 /dev/null -- "$central" tally --db "$db" --format json
   VLIMIT=0 measure status 0 /dev/null -- "$central" status --db "$db" --summary
   # The same two computed from every return, as with a cache that is not
   # current (docs/DECISIONS.md "Tally cache"); and the full status list.

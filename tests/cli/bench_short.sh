@@ -29,6 +29,7 @@ has "enroll of 300 requests" '^enroll +300 items .* exit 0'
 has "import, its ratio and its time outside verification" \
     '^import +[0-9]+ items .* exit 1 +[0-9.]+ % of verify limit +cpu [0-9.]+ s, -?[0-9]+ us/item outside verification'
 has "tally" '^tally +0 items .* exit 0'
+has "tally as JSON" '^tallyjs +0 items .* exit 0'
 has "status" '^status +0 items .* exit 0'
 has "recount" '^recount +0 items .* exit 0'
 has "statlist" '^statlist +0 items .* exit 0'
