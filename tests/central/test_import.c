@@ -696,6 +696,25 @@ static void test_import_json_lines(void **state)
     free(out);
 }
 
+/* DESIGN 10: a verdict line reaches a pipe whole, after its commit; main()
+ * line-buffers stdout for exactly the commands that decide and fully
+ * buffers it for the rest (a national tally is 60,000 lines). */
+static void test_verdict_lines_line_buffered_for_deciding_commands(void **state)
+{
+    static const char *const deciding[] = {"import", "enroll", "revoke", "resolve", "excuse",
+                                           "amend-definition", "certify"};
+    static const char *const reading[] = {"tally", "status", "review", "audit", "export", "keys",
+                                          "receipt", "compare", "init", "keygen", "define",
+                                          "sign-definition", "--help", "imports", ""};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof deciding / sizeof deciding[0]; i++)
+        assert_int_equal(ct_command_decides(deciding[i]), 1);
+    for (size_t i = 0; i < sizeof reading / sizeof reading[0]; i++)
+        assert_int_equal(ct_command_decides(reading[i]), 0);
+    assert_int_equal(ct_command_decides(NULL), 0);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
     char *out = NULL, *err = NULL;
@@ -766,6 +785,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_hash_chained_and_append_only, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_exit_code_highest_wins, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_import_json_lines, fx_setup, fx_teardown),
+        cmocka_unit_test(test_verdict_lines_line_buffered_for_deciding_commands),
         cmocka_unit_test_setup_teardown(test_usage_errors_exit_2, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_database_missing_exit_3, fx_setup, fx_teardown),
     };
