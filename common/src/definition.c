@@ -1160,55 +1160,7 @@ static int load_protocols(loader *ld, json_t *root)
                       &ld->ix->protocols);
 }
 
-/* ---- contests ----------------------------------------------------------- */
-
-static int load_candidates(loader *ld, json_t *o, const char *cpath, cm_contest *c)
-{
-    static const char *const keys[] = {"id", "name", "party", "withdrawn", NULL};
-    json_t *arr = NULL;
-    id_ref *refs = NULL;
-    size_t first = 0, second = 0;
-    char path[PATH_MAX_LEN], qb[72];
-    int d;
-
-    if (get_array(ld, o, cpath, "candidates", 1, PR_CANDIDATES_MAX, &arr) < 0)
-        return -1;
-    c->n_candidates = json_array_size(arr);
-    c->candidates = pr_calloc(c->n_candidates, sizeof *c->candidates);
-    if (c->candidates == NULL)
-        return oom(ld, cpath);
-    for (size_t i = 0; i < c->n_candidates; i++) {
-        cm_candidate *cd = &c->candidates[i];
-        json_t *co = json_array_get(arr, i);
-        const char *party = NULL;
-
-        path_idx(path, cpath, "candidates", i);
-        if (want_object(ld, co, path, keys) < 0 || get_id(ld, co, path, "id", cd->id) < 0 ||
-            get_text(ld, co, path, "name", &cd->name) < 0 ||
-            get_ref(ld, co, path, "party", 1, &party) < 0 ||
-            get_bool(ld, co, path, "withdrawn", 0, 0, &cd->withdrawn) < 0)
-            return -1;
-        cd->party = NONE;
-        if (party != NULL) {
-            cd->party = ref_find(ld->ix->parties, ld->def->n_parties, party);
-            if (cd->party == NONE) {
-                path_key(path, path, "party");
-                return fail(ld, path, "unknown party \"%s\"", q(party, qb));
-            }
-        }
-    }
-    d = build_refs(c->candidates, c->n_candidates, sizeof *c->candidates, &refs, &first, &second);
-    pr_free(refs);
-    if (d < 0)
-        return oom(ld, cpath);
-    if (d > 0) {
-        path_idx(path, cpath, "candidates", second);
-        path_key(path, path, "id");
-        return fail(ld, path, "duplicate candidate id \"%s\" (first at %s.candidates[%zu])",
-                    c->candidates[second].id, cpath, first);
-    }
-    return 0;
-}
+/* ---- lists of elements with ids (contests, precincts) ------------------ */
 
 /* An array member read one element at a time (streamed load): each element
  * is parsed by jansson alone and freed once loaded, so memory holds the
@@ -1278,11 +1230,86 @@ static int stream_array(loader *ld, const char *key, span sp, size_t stride, voi
     return 0;
 }
 
-static int load_contest(loader *ld, json_t *o, const char *path, cm_contest *c);
-
-static int contest_elem(loader *ld, json_t *o, const char *path, void *elem)
+/* A list member of the definition (`key`, at least 1 entry), each element
+ * loaded by `load` into *arr (*n elements of `stride` bytes, zeroed first)
+ * and indexed by id into *ix: from the streamed bytes `sp` one element at
+ * a time in a streamed load, else from root's tree. 0, or -1 with ld->err
+ * set (a streamed load's -1 is explained by the whole-tree load its caller
+ * runs). */
+static int load_list(loader *ld, json_t *root, const char *key, span sp, size_t stride,
+                     void **arr, size_t *n, elem_loader load, id_ref **ix)
 {
-    return load_contest(ld, o, path, elem);
+    json_t *list = NULL;
+    char path[PATH_MAX_LEN];
+
+    if (ld->stream != NULL) {
+        if (stream_array(ld, key, sp, stride, arr, n, load) < 0)
+            return -1;
+    } else {
+        if (get_array(ld, root, "$", key, 1, SIZE_MAX, &list) < 0)
+            return -1;
+        if ((*arr = pr_calloc(json_array_size(list), stride)) == NULL) {
+            path_key(path, "$", key);
+            return oom(ld, path);
+        }
+        *n = json_array_size(list);
+        for (size_t i = 0; i < *n; i++) {
+            path_idx(path, "$", key, i);
+            if (load(ld, json_array_get(list, i), path, (char *)*arr + i * stride) < 0)
+                return -1;
+        }
+    }
+    return index_list(ld, key, *arr, *n, stride, ix);
+}
+
+/* ---- contests ----------------------------------------------------------- */
+
+static int load_candidates(loader *ld, json_t *o, const char *cpath, cm_contest *c)
+{
+    static const char *const keys[] = {"id", "name", "party", "withdrawn", NULL};
+    json_t *arr = NULL;
+    id_ref *refs = NULL;
+    size_t first = 0, second = 0;
+    char path[PATH_MAX_LEN], qb[72];
+    int d;
+
+    if (get_array(ld, o, cpath, "candidates", 1, PR_CANDIDATES_MAX, &arr) < 0)
+        return -1;
+    c->n_candidates = json_array_size(arr);
+    c->candidates = pr_calloc(c->n_candidates, sizeof *c->candidates);
+    if (c->candidates == NULL)
+        return oom(ld, cpath);
+    for (size_t i = 0; i < c->n_candidates; i++) {
+        cm_candidate *cd = &c->candidates[i];
+        json_t *co = json_array_get(arr, i);
+        const char *party = NULL;
+
+        path_idx(path, cpath, "candidates", i);
+        if (want_object(ld, co, path, keys) < 0 || get_id(ld, co, path, "id", cd->id) < 0 ||
+            get_text(ld, co, path, "name", &cd->name) < 0 ||
+            get_ref(ld, co, path, "party", 1, &party) < 0 ||
+            get_bool(ld, co, path, "withdrawn", 0, 0, &cd->withdrawn) < 0)
+            return -1;
+        cd->party = NONE;
+        if (party != NULL) {
+            cd->party = ref_find(ld->ix->parties, ld->def->n_parties, party);
+            if (cd->party == NONE) {
+                path_key(path, path, "party");
+                return fail(ld, path, "unknown party \"%s\"", q(party, qb));
+            }
+        }
+    }
+    d = build_refs(c->candidates, c->n_candidates, sizeof *c->candidates, &refs, &first, &second);
+    pr_free(refs);
+    if (d < 0)
+        return oom(ld, cpath);
+    if (d > 0) {
+        path_idx(path, cpath, "candidates", second);
+        path_key(path, path, "id");
+        return fail(ld, path, "duplicate candidate id \"%s\" (first at %s.candidates[%zu])",
+                    c->candidates[second].id, cpath, first);
+    }
+    return 0;
 }
 
 static int load_contest(loader *ld, json_t *o, const char *path, cm_contest *c)
@@ -1355,32 +1382,17 @@ static int load_contest(loader *ld, json_t *o, const char *path, cm_contest *c)
     return load_candidates(ld, o, path, c);
 }
 
+static int contest_elem(loader *ld, json_t *o, const char *path, void *elem)
+{
+    return load_contest(ld, o, path, elem);
+}
+
 static int load_contests(loader *ld, json_t *root)
 {
     cm_definition *def = ld->def;
-    json_t *arr = NULL;
-    char path[PATH_MAX_LEN];
 
-    if (ld->stream != NULL && ld->contests.end != 0) {
-        if (stream_array(ld, "contests", ld->contests, sizeof *def->contests,
-                         (void **)&def->contests, &def->n_contests, contest_elem) < 0)
-            return -1;
-        return index_list(ld, "contests", def->contests, def->n_contests, sizeof *def->contests,
-                          &ld->ix->contests);
-    }
-    if (get_array(ld, root, "$", "contests", 1, SIZE_MAX, &arr) < 0)
-        return -1;
-    def->n_contests = json_array_size(arr);
-    def->contests = pr_calloc(def->n_contests, sizeof *def->contests);
-    if (def->contests == NULL)
-        return oom(ld, "$.contests");
-    for (size_t i = 0; i < def->n_contests; i++) {
-        path_idx(path, "$", "contests", i);
-        if (load_contest(ld, json_array_get(arr, i), path, &def->contests[i]) < 0)
-            return -1;
-    }
-    return index_list(ld, "contests", def->contests, def->n_contests, sizeof *def->contests,
-                      &ld->ix->contests);
+    return load_list(ld, root, "contests", ld->contests, sizeof *def->contests,
+                     (void **)&def->contests, &def->n_contests, contest_elem, &ld->ix->contests);
 }
 
 /* ---- precincts ---------------------------------------------------------- */
@@ -1445,31 +1457,12 @@ static int precinct_elem(loader *ld, json_t *o, const char *path, void *elem)
 static int load_precincts(loader *ld, json_t *root)
 {
     cm_definition *def = ld->def;
-    json_t *arr = NULL;
-    char path[PATH_MAX_LEN];
 
     if (ld->core)
         return index_list(ld, "precincts", NULL, 0, sizeof *def->precincts, &ld->ix->precincts);
-    if (ld->stream != NULL) {
-        if (stream_array(ld, "precincts", ld->precincts, sizeof *def->precincts,
-                         (void **)&def->precincts, &def->n_precincts, precinct_elem) < 0)
-            return -1;
-        return index_list(ld, "precincts", def->precincts, def->n_precincts,
-                          sizeof *def->precincts, &ld->ix->precincts);
-    }
-    if (get_array(ld, root, "$", "precincts", 1, SIZE_MAX, &arr) < 0)
-        return -1;
-    def->n_precincts = json_array_size(arr);
-    def->precincts = pr_calloc(def->n_precincts, sizeof *def->precincts);
-    if (def->precincts == NULL)
-        return oom(ld, "$.precincts");
-    for (size_t i = 0; i < def->n_precincts; i++) {
-        path_idx(path, "$", "precincts", i);
-        if (load_precinct(ld, json_array_get(arr, i), path, &def->precincts[i]) < 0)
-            return -1;
-    }
-    return index_list(ld, "precincts", def->precincts, def->n_precincts, sizeof *def->precincts,
-                      &ld->ix->precincts);
+    return load_list(ld, root, "precincts", ld->precincts, sizeof *def->precincts,
+                     (void **)&def->precincts, &def->n_precincts, precinct_elem,
+                     &ld->ix->precincts);
 }
 
 /* ---- tolerances and top level ------------------------------------------- */
