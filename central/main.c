@@ -14,9 +14,9 @@ int main(int argc, char **argv)
      * 10): line buffering makes each line reach a pipe or a log file
      * whole and at once, so what a killed import printed is exactly what
      * it had committed. The other commands print no line per commit, and
-     * are fully buffered in 64 KiB: a national tally is 60,000 lines, and a write
-     * call per line was half of `tally`'s time at 1,000,000 precincts
-     * (issue 8). */
+     * are fully buffered in 64 KiB: a national tally is 60,000 lines, and
+     * a write call per line was half of `tally`'s time at 1,000,000
+     * precincts (issue 8). */
     setvbuf(stdout, NULL, ct_command_decides(argc > 1 ? argv[1] : NULL) ? _IOLBF : _IOFBF,
             1u << 16);
     /* No count of SQLite's memory in use: nothing reads it, and keeping it

@@ -44,7 +44,6 @@ typedef struct share {
     range_fn fn;
     void *ctx;
     size_t from, to;
-    int background;                     /* overlaps a writer: yields to it */
 } share;
 
 typedef struct par {
@@ -70,19 +69,24 @@ static void *run_share(void *arg)
 {
     share *sh = arg;
 
-#ifdef __linux__
-    if (sh->background)
-        (void)setpriority(PRIO_PROCESS, 0, BACKGROUND_NICE); /* 0: this thread */
-#endif
-
     sh->fn(sh->ctx, sh->from, sh->to);
     return NULL;
 }
 
+/* run_share on a thread of background work, which yields to the writer. */
+static void *run_background(void *arg)
+{
+#ifdef __linux__
+    (void)setpriority(PRIO_PROCESS, 0, BACKGROUND_NICE); /* 0: this thread */
+#endif
+    return run_share(arg);
+}
+
 /* Splits [0, n) into one share per online core (at most THREADS_MAX) and
  * starts a thread for each share from `first` on; a share whose thread does
- * not start is done by par_join. first 0: every share is background work
- * (the caller goes on writing), and yields to the caller's thread. */
+ * not start is done by par_join (on the caller's thread, never reniced).
+ * first 0: every share is background work (the caller goes on writing),
+ * on threads that yield to the caller's (run_background). */
 static void par_spawn(par *p, size_t n, range_fn fn, void *ctx, size_t first)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -93,10 +97,11 @@ static void par_spawn(par *p, size_t n, range_fn fn, void *ctx, size_t first)
         k = n ? n : 1;
     p->n_shares = k;
     for (size_t i = 0; i < k; i++)
-        p->shares[i] = (share){fn, ctx, n * i / k, n * (i + 1) / k, first == 0};
+        p->shares[i] = (share){fn, ctx, n * i / k, n * (i + 1) / k};
     p->started = first;
     for (size_t i = first; i < k; i++) {
-        if (pthread_create(&p->t[i], NULL, run_share, &p->shares[i]) != 0)
+        if (pthread_create(&p->t[i], NULL, first == 0 ? run_background : run_share,
+                           &p->shares[i]) != 0)
             break;
         p->started = i + 1;
     }
@@ -109,10 +114,8 @@ static void par_join(par *p, size_t first)
 
     for (i = first; i < p->started; i++)
         pthread_join(p->t[i], NULL);
-    for (i = p->started; i < p->n_shares; i++) {
-        p->shares[i].background = 0; /* on the caller's thread: never renice it */
+    for (i = p->started; i < p->n_shares; i++)
         run_share(&p->shares[i]);
-    }
 }
 
 typedef struct each {
