@@ -49,10 +49,10 @@ static const char audit_help[] =
     "On a terminal (or with --progress), standard error shows the replay's progress\n"
     "(events replayed of all, per second, time left) and a summary.\n";
 
-/* One stored event, as read (the replay's input). */
-/* Its text columns live in one allocation, mem ("kind\0verdict\0codes\0
- * data\0"), so an event costs its text and about 100 bytes (issue 8:
- * fixed arrays made it 670 bytes, 1.3 GB for 2,000,000 events). */
+/* One stored event, as read (the replay's input). Its text columns live
+ * in one allocation, mem ("kind\0verdict\0codes\0data\0"), so an event
+ * costs its text and about 100 bytes (issue 8: fixed arrays made it 670
+ * bytes, 1.3 GB for 2,000,000 events). */
 typedef struct aev {
     int64_t seq;
     int64_t time;
