@@ -419,7 +419,7 @@ static void do_areas(bld *b)
         ct_errlist_add(b->errs, CT_EXIT_FAIL, t->path, "no data row (at least the root area)");
         goto out;
     }
-    parent = malloc(t->n_rows * sizeof *parent);
+    parent = calloc(t->n_rows, sizeof *parent);
     if (parent == NULL) {
         ct_errlist_add(b->errs, CT_EXIT_IO, t->path, "out of memory");
         goto out;

@@ -866,7 +866,7 @@ static void print_unreadable(FILE *out, FILE *err, const ct_import_opts *o, cons
     res.kind = CT_ITEM_UNREADABLE;
     /* The verdict word says it all; the system's reason goes to stderr
      * and to the JSON detail. */
-    snprintf(res.detail, sizeof res.detail, "%s", why);
+    snprintf(res.detail, sizeof res.detail, "%.*s", (int)sizeof res.detail - 1, why);
     ct_err_set(&e, CT_EXIT_IO, name, "%s", why);
     ct_err_print(&e, err);
     ct_print_item(out, o, name, &res);

@@ -269,7 +269,7 @@ static void unreadable(FILE *out, FILE *err, const ct_import_opts *o, const char
     memset(&res, 0, sizeof res);
     res.kind = CT_ITEM_UNREADABLE;
     snprintf(res.why, sizeof res.why, "%s", code_word != NULL ? code_word : "");
-    snprintf(res.detail, sizeof res.detail, "%s", why);
+    snprintf(res.detail, sizeof res.detail, "%.*s", (int)sizeof res.detail - 1, why);
     ct_err_set(&e, CT_EXIT_IO, name, "%s", why);
     ct_err_print(&e, err);
     ct_print_item(out, o, name, &res);

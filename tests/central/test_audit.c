@@ -164,7 +164,7 @@ static void tamper(const char *edit, const char *want)
     if (want == NULL) {
         if (code != 1 || !real_difference(out))
             print_error("edit: %s\naudit (exit %d) found only the dropped triggers:\n%s", edit, code,
-                        out);
+                        out != NULL ? out : "(nothing)");
         assert_true(real_difference(out));
         want = "difference: ";
     }
