@@ -69,6 +69,7 @@ typedef struct ct_db {
         int busy;                       /* handed out, not yet given back */
     } cached[48];
     struct ct_vcache *vcache;           /* signatures checked ahead (vcache.h) */
+    struct ct_pc_memo *pc_memo;         /* states replayed in import's batch (history.h) */
     /* The tally cache (running.h): has_cache when its tables exist;
      * running when each commit brings it up to date (a writer's default;
      * audit's replay turns it off). */

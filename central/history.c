@@ -361,11 +361,39 @@ out:
     return en;
 }
 
+/* Sets on en what one decision about its file says (the decision
+ * columns of a replay row; role and verdict as stored, codes and holds
+ * comma-joined). 0, or -1 for an unknown role or verdict. */
+static int set_decision(ct_pc_entry *en, int64_t seq, const char *role, const char *verdict,
+                        unsigned grp, const char *codes_s, int64_t key, int64_t pred,
+                        const char *holds)
+{
+    ct_codes codes;
+
+    if (ct_role_parse(role, &en->role) != 0 || ct_verdict_parse(verdict, &en->verdict) != 0)
+        return -1;
+    en->seq = seq;
+    en->grp = grp;
+    en->key = key;
+    en->pred = pred;
+    en->has_holds = holds[0] != '\0';
+    en->held_certified = strstr(holds, "after-certification") != NULL;
+    ct_codes_split(codes_s, &codes);
+    /* DESIGN 7: a correction may name a stored return "validly signed by a
+     * key enrolled for it, rejected ones included": one that got past
+     * groups 2-3 and was not refused for key-precinct-mismatch. */
+    en->chain_ok = en->role != CT_ROLE_REJECTED ||
+                   (en->grp >= 4 && !ct_codes_has(&codes, "key-precinct-mismatch"));
+    en->key_pending = en->role == CT_ROLE_REJECTED &&
+                      (ct_codes_has(&codes, "unknown-key") || ct_codes_has(&codes, "bad-signature") ||
+                       ct_codes_has(&codes, "key-precinct-mismatch"));
+    return 0;
+}
+
 /* Applies one replay row to st. 0, or -1 with e. */
 static int feed(ct_db *db, sqlite3_stmt *s, ct_pc_state *st, ct_err *e)
 {
     char role[32], verdict[32], codes_s[2048], holds[2048], action[16];
-    ct_codes codes;
     ct_pc_entry *en = NULL;
     int64_t seq = (int64_t)sqlite3_column_int64(s, 0), file = (int64_t)sqlite3_column_int64(s, 1);
     size_t at;
@@ -406,25 +434,12 @@ static int feed(ct_db *db, sqlite3_stmt *s, ct_pc_state *st, ct_err *e)
     ct_col_text(s, 3, verdict, sizeof verdict);
     ct_col_text(s, 5, codes_s, sizeof codes_s);
     ct_col_text(s, 13, holds, sizeof holds);
-    if (ct_role_parse(role, &en->role) != 0 || ct_verdict_parse(verdict, &en->verdict) != 0) {
+    if (set_decision(en, seq, role, verdict, (unsigned)sqlite3_column_int(s, 4), codes_s,
+                     (int64_t)sqlite3_column_int64(s, 6), (int64_t)sqlite3_column_int64(s, 12),
+                     holds) != 0) {
         ct_err_set(e, CT_EXIT_IO, db->path, "decision %lld: unknown role or verdict", (long long)seq);
         goto out;
     }
-    en->seq = seq;
-    en->grp = (unsigned)sqlite3_column_int(s, 4);
-    en->key = (int64_t)sqlite3_column_int64(s, 6);
-    en->pred = (int64_t)sqlite3_column_int64(s, 12);
-    en->has_holds = holds[0] != '\0';
-    en->held_certified = strstr(holds, "after-certification") != NULL;
-    ct_codes_split(codes_s, &codes);
-    /* DESIGN 7: a correction may name a stored return "validly signed by a
-     * key enrolled for it, rejected ones included": one that got past
-     * groups 2-3 and was not refused for key-precinct-mismatch. */
-    en->chain_ok = en->role != CT_ROLE_REJECTED ||
-                   (en->grp >= 4 && !ct_codes_has(&codes, "key-precinct-mismatch"));
-    en->key_pending = en->role == CT_ROLE_REJECTED &&
-                      (ct_codes_has(&codes, "unknown-key") || ct_codes_has(&codes, "bad-signature") ||
-                       ct_codes_has(&codes, "key-precinct-mismatch"));
     rc = 0;
 out:
     return rc;
@@ -786,4 +801,170 @@ int ct_any_compromised(ct_db *db, int64_t as_of, int *yes, ct_err *e)
 out:
     sqlite3_finalize(s);
     return rc;
+}
+
+/* ---- the replay memo (issue 8) ---------------------------------------- */
+
+/* Open addressing on (precinct, contest); at most MEMO_USED pairs, so the
+ * table is never more than half full. Slots are never emptied within a
+ * batch (a dropped pair keeps its slot, without a state), so a probe
+ * sequence is never broken. */
+#define MEMO_SLOTS 4096u
+#define MEMO_USED (MEMO_SLOTS / 2)
+
+struct memo_slot {
+    int used;                       /* the pair below owns this slot */
+    int has;                        /* st is the pair's state */
+    char precinct[PR_ID_MAX + 1], contest[PR_ID_MAX + 1];
+    ct_pc_state st;
+};
+
+struct ct_pc_memo {
+    size_t used;
+    int has_kept;                   /* kept: the state ct_decide replayed */
+    char kept_precinct[PR_ID_MAX + 1], kept_contest[PR_ID_MAX + 1];
+    ct_pc_state kept;
+    struct memo_slot slot[MEMO_SLOTS];
+};
+
+void ct_pc_memo_start(ct_db *db)
+{
+    ct_pc_memo_stop(db);
+    db->pc_memo = calloc(1, sizeof *db->pc_memo);
+}
+
+void ct_pc_memo_forget(ct_db *db)
+{
+    if (db->pc_memo != NULL) {
+        ct_pc_free(&db->pc_memo->kept);
+        db->pc_memo->has_kept = 0;
+    }
+}
+
+void ct_pc_memo_stop(ct_db *db)
+{
+    struct ct_pc_memo *m = db->pc_memo;
+
+    if (m == NULL)
+        return;
+    ct_pc_memo_forget(db);
+    for (size_t i = 0; i < MEMO_SLOTS; i++)
+        ct_pc_free(&m->slot[i].st);
+    free(m);
+    db->pc_memo = NULL;
+}
+
+/* The slot of (precinct, contest): its own, or the empty one where it
+ * would go (NULL when the table is full or an id is too long). */
+static struct memo_slot *memo_slot(struct ct_pc_memo *m, const char *precinct, const char *contest)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over precinct, NUL, contest */
+    const char *p;
+
+    if (strlen(precinct) > PR_ID_MAX || strlen(contest) > PR_ID_MAX)
+        return NULL;
+    for (p = precinct; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h *= 16777619u;
+    for (p = contest; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (size_t k = 0; k < MEMO_SLOTS; k++) {
+        struct memo_slot *x = &m->slot[(h + k) % MEMO_SLOTS];
+
+        if (!x->used)
+            return m->used < MEMO_USED ? x : NULL;
+        if (strcmp(x->precinct, precinct) == 0 && strcmp(x->contest, contest) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+void ct_pc_memo_keep(ct_db *db, const char *precinct, const char *contest, ct_pc_state *st)
+{
+    struct ct_pc_memo *m = db->pc_memo;
+
+    if (m == NULL)
+        return;
+    ct_pc_memo_forget(db);
+    if (strlen(precinct) > PR_ID_MAX || strlen(contest) > PR_ID_MAX)
+        return;
+    m->kept = *st;
+    memset(st, 0, sizeof *st);
+    snprintf(m->kept_precinct, sizeof m->kept_precinct, "%s", precinct);
+    snprintf(m->kept_contest, sizeof m->kept_contest, "%s", contest);
+    m->has_kept = 1;
+}
+
+void ct_pc_memo_drop(ct_db *db, const char *precinct, const char *contest)
+{
+    struct memo_slot *x = db->pc_memo != NULL ? memo_slot(db->pc_memo, precinct, contest) : NULL;
+
+    if (x != NULL && x->used) {
+        ct_pc_free(&x->st);
+        x->has = 0;
+    }
+}
+
+int ct_pc_memo_stored(ct_db *db, const char *precinct, const char *contest, int64_t seq,
+                      int64_t file, const uint8_t hash[PR_HASH_BYTES],
+                      const uint8_t content[PR_HASH_BYTES], uint64_t revision, const char *role,
+                      const char *verdict, unsigned grp, const char *codes, int64_t key,
+                      int64_t pred, const char *holds, ct_err *e)
+{
+    struct ct_pc_memo *m = db->pc_memo;
+    struct memo_slot *x;
+    ct_pc_state st;
+    ct_pc_entry *en;
+    ct_err oom;
+
+    if (m == NULL)
+        return 0;
+    if (!m->has_kept || strcmp(m->kept_precinct, precinct) != 0 ||
+        strcmp(m->kept_contest, contest) != 0 || find_file(m->kept.e, m->kept.n, file) != NONE) {
+        ct_pc_memo_forget(db);
+        ct_pc_memo_drop(db, precinct, contest);
+        return 0;
+    }
+    st = m->kept;
+    memset(&m->kept, 0, sizeof m->kept);
+    m->has_kept = 0;
+    /* What feed does with this row: the file is new to the pair. */
+    en = new_entry(&st, file);
+    if (en == NULL) {
+        ct_pc_free(&st);
+        ct_pc_memo_drop(db, precinct, contest);
+        return 0;
+    }
+    memcpy(en->hash, hash, PR_HASH_BYTES);
+    memcpy(en->content, content, PR_HASH_BYTES);
+    en->revision = revision;
+    en->import_seq = seq;
+    if (set_decision(en, seq, role, verdict, grp, codes, key, pred, holds) != 0) {
+        ct_pc_free(&st);
+        ct_err_set(e, CT_EXIT_IO, db->path, "decision %lld: unknown role or verdict", (long long)seq);
+        return -1;
+    }
+    x = memo_slot(m, precinct, contest);
+    if (x == NULL || finish(&st, &oom) != 0) {
+        ct_pc_free(&st);
+        ct_pc_memo_drop(db, precinct, contest);
+        return 0;
+    }
+    if (!x->used) {
+        x->used = 1;
+        m->used++;
+        snprintf(x->precinct, sizeof x->precinct, "%s", precinct);
+        snprintf(x->contest, sizeof x->contest, "%s", contest);
+    }
+    ct_pc_free(&x->st);
+    x->st = st;
+    x->has = 1;
+    return 0;
+}
+
+const ct_pc_state *ct_pc_memo_get(ct_db *db, const char *precinct, const char *contest)
+{
+    struct memo_slot *x = db->pc_memo != NULL ? memo_slot(db->pc_memo, precinct, contest) : NULL;
+
+    return x != NULL && x->used && x->has ? &x->st : NULL;
 }

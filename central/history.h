@@ -142,4 +142,58 @@ int ct_file_key_compromised(ct_db *db, int64_t file, int64_t as_of, int *yes, ct
  * when none was, no file needs ct_file_key_compromised. 0, or -1 with e. */
 int ct_any_compromised(ct_db *db, int64_t as_of, int *yes, ct_err *e);
 
+/*
+ * The replay memo (issue 8). In one write transaction of import's batch,
+ * a decision replays the (precinct, contest) of the return it decides
+ * (ct_pc_load), and at COMMIT the tally cache's refresh replayed it again,
+ * now with that return's file: 9 % of the writer at 100,000 returns. With
+ * the memo on, the decision's state is kept (ct_pc_memo_keep), the file's
+ * stored decision is added to it in memory exactly as the replay would
+ * read it back (ct_pc_memo_stored: the newest event comes last in seq
+ * order), and ct_report_row takes that state (ct_pc_memo_get) instead of
+ * replaying. A (precinct, contest) that gets a file the memo cannot follow
+ * (a return rejected before group 8, so nothing was replayed) is dropped
+ * from it and replayed as before. Only import's batch turns it on, and only
+ * for its own transaction, in which nothing but imports is written.
+ */
+
+/* Turns the memo on for db (empty). Without memory it stays off, which
+ * only costs time. */
+void ct_pc_memo_start(ct_db *db);
+
+/* Turns it off and frees it. No-op when off. */
+void ct_pc_memo_stop(ct_db *db);
+
+/* ct_decide, for a new file (self 0) that reached group 8: st, replayed
+ * for (precinct, contest) in this transaction, is the state the file's
+ * decision will be added to. Takes st (left empty) when the memo is on;
+ * otherwise does nothing. Forgets any state kept before. */
+void ct_pc_memo_keep(ct_db *db, const char *precinct, const char *contest, ct_pc_state *st);
+
+/* ct_decide, at its start: forgets the kept state (a decision that ends
+ * before group 8 keeps none). */
+void ct_pc_memo_forget(ct_db *db);
+
+/* ct_store_import, after storing a parsed file of (precinct, contest) and
+ * its decision: the replay row that decision adds (event seq, which also
+ * stored the file; role, verdict, codes and holds as stored). When the
+ * state kept by the decision is for this (precinct, contest), the row is
+ * added to it and it becomes the memo's state of that pair; otherwise the
+ * pair is dropped from the memo. No-op when off. 0, or -1 with e (out of
+ * memory is not an error: the pair is dropped). */
+int ct_pc_memo_stored(ct_db *db, const char *precinct, const char *contest, int64_t seq,
+                      int64_t file, const uint8_t hash[PR_HASH_BYTES],
+                      const uint8_t content[PR_HASH_BYTES], uint64_t revision, const char *role,
+                      const char *verdict, unsigned grp, const char *codes, int64_t key,
+                      int64_t pred, const char *holds, ct_err *e);
+
+/* Drops (precinct, contest) from the memo (anything else written about
+ * it). No-op when off. */
+void ct_pc_memo_drop(ct_db *db, const char *precinct, const char *contest);
+
+/* The memo's state of (precinct, contest): what ct_pc_load(db, precinct,
+ * contest, 0, 0) would return now. NULL when it holds none (or is off).
+ * Borrowed until the next memo call. */
+const ct_pc_state *ct_pc_memo_get(ct_db *db, const char *precinct, const char *contest);
+
 #endif

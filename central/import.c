@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "history.h"
 #include "jsonout.h"
 #include "proto/keys.h"
 #include "progress.h"
@@ -740,6 +741,7 @@ static int batch_write(ct_db *db, struct pending *b, const ct_import_opts *o, FI
     b->job = NULL;
     if (ct_db_begin(db, e) != 0)
         goto out;
+    ct_pc_memo_start(db);
     for (i = 0; i < b->n; i++) {
         if (import_in_tx(db, &b->in[i], &R, &b->res[i], e) != 0) {
             ct_db_rollback(db);
@@ -768,6 +770,7 @@ static int batch_write(ct_db *db, struct pending *b, const ct_import_opts *o, FI
         ct_db_rollback(db);
         goto out;
     }
+    ct_pc_memo_stop(db);
     for (i = 0; i < b->n; i++) {
         ct_print_item(out, o, b->in[i].name, &b->res[i]);
         *code = ct_exit_max(*code, ct_verdict_exit(b->res[i].verdict));
@@ -777,6 +780,7 @@ static int batch_write(ct_db *db, struct pending *b, const ct_import_opts *o, FI
             goto out;
     rc = 0;
 out:
+    ct_pc_memo_stop(db);
     ct_vcache_clear(db);
     batch_clear(b);
     return rc;

@@ -10,6 +10,7 @@
 
 #include "events.h"
 #include "proto/return.h"
+#include "history.h"
 #include "store.h"
 #include "vcache.h"
 
@@ -125,6 +126,7 @@ int ct_report_row(ct_db *db, size_t p, size_t c, int any_excused, ct_pc_row *row
     static const char excused_sql[] = "SELECT count(*) FROM excuses WHERE precinct = ?1 AND contest = ?2";
     const cm_definition *def = db->def;
     sqlite3_stmt *s = NULL;
+    const ct_pc_state *memo;
     ct_pc_state st;
     int rc = -1;
 
@@ -147,10 +149,15 @@ int ct_report_row(ct_db *db, size_t p, size_t c, int any_excused, ct_pc_row *row
             goto out;
         }
     }
-    if (ct_pc_load(db, def->precincts[p].id, def->contests[c].id, 0, 0, &st, e) != 0)
+    /* in import's batch, the state its decision replayed with the file
+     * added (history.h "The replay memo") */
+    memo = ct_pc_memo_get(db, def->precincts[p].id, def->contests[c].id);
+    if (memo == NULL && ct_pc_load(db, def->precincts[p].id, def->contests[c].id, 0, 0, &st, e) != 0)
         goto out;
-    if (st.n > 0)
-        row_from_state(row, &st);
+    if (memo == NULL)
+        memo = &st;
+    if (memo->n > 0)
+        row_from_state(row, memo);
     rc = 0;
 out:
     ct_db_done(db, s);

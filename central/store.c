@@ -10,6 +10,7 @@
 
 #include "events.h"
 #include "evidence.h"
+#include "history.h"
 
 /* A stored file with its newest decision, selected by WHERE (a literal:
  * the statements are cached by address, ct_db_cached). */
@@ -200,6 +201,21 @@ out:
     return ok ? SQLITE_OK : SQLITE_ERROR;
 }
 
+/* The replay row this import adds to its (precinct, contest), for the
+ * memo (history.h): the columns as insert_decision stored them. */
+static int memo_stored(ct_db *db, int64_t seq, int64_t file, const uint8_t *hash,
+                       const ct_decision *d, const pr_return *r, const char *codes, ct_err *e)
+{
+    char holds[2048];
+
+    if (db->pc_memo == NULL)
+        return 0;
+    ct_codes_join(&d->holds, holds, sizeof holds);
+    return ct_pc_memo_stored(db, r->precinct, r->contest, seq, file, hash, d->content, r->revision,
+                             ct_role_name(d->role), ct_verdict_name(d->verdict), d->grp, codes,
+                             d->key, d->pred, holds, e);
+}
+
 int ct_store_import(ct_db *db, const ct_input *in, const ct_decision *d, const pr_return *r,
                     int64_t now, int64_t *file, int64_t *seq, ct_err *e)
 {
@@ -238,6 +254,8 @@ int ct_store_import(ct_db *db, const ct_input *in, const ct_decision *d, const p
     if (insert_decision(db, ev.seq, *file, d, codes, e) != 0 ||
         (d->parsed && ct_evidence_note_return(db, *file, r, e) != 0))
         goto out;
+    if (d->parsed && memo_stored(db, ev.seq, *file, in->hash, d, r, codes, e) != 0)
+        goto out;
     *seq = ev.seq;
     rc = 0;
 out:
@@ -261,6 +279,8 @@ int ct_store_redecide(ct_db *db, int64_t file, const uint8_t hash[PR_HASH_BYTES]
     ev.verdict = ct_verdict_name(d->verdict);
     ev.codes = codes;
     ev.data = "";
+    /* the memo follows imports only (history.h) */
+    ct_pc_memo_stop(db);
     if (ct_event_append(db, &ev, e) != 0 || insert_decision(db, ev.seq, file, d, codes, e) != 0)
         goto out;
     *seq = ev.seq;

@@ -246,11 +246,12 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     ct_hist h;
     pr_diag diag;
     char hold_detail[256] = "", flag_detail[256] = "";
-    int revoked_hold = 0, rc = -1, k;
+    int revoked_hold = 0, replayed = 0, rc = -1, k;
 
     memset(d, 0, sizeof *d);
     memset(&st, 0, sizeof st);
     memset(&diag, 0, sizeof diag);
+    ct_pc_memo_forget(db);
     d->verdict = CT_REJECTED;
     d->role = CT_ROLE_REJECTED;
     /* Group 2. */
@@ -334,6 +335,7 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     if (ct_pc_load(db, r->precinct, r->contest, self, 0, &st, e) != 0 ||
         ct_history_decide(db, &st, r, d->content, &h, e) != 0)
         goto out;
+    replayed = 1;
     d->role = h.role;
     d->pred = h.pred;
     /* Groups 9 and 10, for every return that stands (stored with the
@@ -358,6 +360,9 @@ int ct_decide(ct_db *db, const uint8_t *bytes, size_t len, int oversize, int64_t
     review_verdict(&h, d, hold_detail, flag_detail);
     rc = 0;
 out:
+    /* the replayed state of a new file's pair, for the memo (history.h) */
+    if (rc == 0 && self == 0 && replayed)
+        ct_pc_memo_keep(db, r->precinct, r->contest, &st);
     ct_pc_free(&st);
     free(same_ballot);
     free(kp);

@@ -8,6 +8,11 @@
 
 #include <jansson.h>
 
+#include "db.h"
+#include "history.h"
+#include "import.h"
+#include "input.h"
+
 /* ---- helpers ---------------------------------------------------------- */
 
 static const char *hexof(const uint8_t *h)
@@ -865,6 +870,140 @@ static void test_status_one_status_per_pair_per_area(void **state)
     free(out);
 }
 
+
+/* ---- the replay memo (issue 8, history.h) ------------------------------ */
+
+/* A return built by fx_make as an input named name. */
+static void memo_input(fx *f, const fx_ret *s, ct_input *in)
+{
+    pr_buf b;
+
+    memset(in, 0, sizeof *in);
+    fx_make(f, s, &b);
+    in->name = strdup("memo.return");
+    in->bytes = malloc(b.len + 1);
+    assert_non_null(in->name);
+    assert_non_null(in->bytes);
+    memcpy(in->bytes, b.data, b.len);
+    in->bytes[b.len] = 0;
+    in->len = b.len;
+    in->size = b.len;
+    pr_hash(in->hash, b.data, b.len);
+    pr_buf_free(&b);
+}
+
+/* Imports s in the open transaction; then the memo's state of its pair
+ * must be what a replay reads now (want_memo 1), or absent (0). */
+static void memo_step(fx *f, ct_db *db, const fx_ret *s, ct_item_kind kind, int want_memo,
+                      uint8_t *hash)
+{
+    const ct_pc_state *m;
+    ct_pc_state st;
+    ct_item_result res;
+    ct_input in;
+    ct_err e;
+    size_t i;
+
+    memo_input(f, s, &in);
+    if (hash != NULL)
+        memcpy(hash, in.hash, PR_HASH_BYTES);
+    assert_int_equal(ct_import_item_in_tx(db, &in, &res, &e), 0);
+    assert_int_equal(res.kind, kind);
+    ct_input_free(&in);
+    m = ct_pc_memo_get(db, s->precinct, s->contest);
+    if (!want_memo) {
+        assert_null(m);
+        return;
+    }
+    assert_non_null(m);
+    assert_int_equal(ct_pc_load(db, s->precinct, s->contest, 0, 0, &st, &e), 0);
+    assert_int_equal(m->n, st.n);
+    assert_int_equal(m->n_heads, st.n_heads);
+    assert_int_equal(m->n_awaiting, st.n_awaiting);
+    assert_int_equal(m->n_rejected, st.n_rejected);
+    assert_int_equal(m->n_marks, st.n_marks);
+    /* entries are zeroed before they are filled (new_entry): whole-struct
+     * equality is every field, derived ones (head, dropped, ...) included */
+    for (i = 0; i < st.n; i++)
+        assert_memory_equal(&m->e[i], &st.e[i], sizeof st.e[i]);
+    for (i = 0; i < st.n_marks; i++)
+        assert_memory_equal(&m->marks[i], &st.marks[i], sizeof st.marks[i]);
+    ct_pc_free(&st);
+}
+
+/* history.h "The replay memo": within import's batch, the state kept for
+ * each (precinct, contest) after each import equals a fresh replay, through
+ * re-signed copies, a conflict, corrections (one before its predecessor),
+ * a person's earlier resolution, and a return rejected before group 8
+ * (which drops the pair); the tally cache that COMMIT refreshes from it
+ * equals a recount. */
+static void test_replay_memo_equals_replay(void **state)
+{
+    fx *f = *state;
+    fx_ret a = fx_good("p1", 0), s, x = fx_good("p3", 2), y = fx_good("p3", 2);
+    fx_ret e1 = two("p2", 1, 800, 300, 200, 40, 10), e2;
+    uint8_t ha[PR_HASH_BYTES], hb[PR_HASH_BYTES], he1[PR_HASH_BYTES], hy[PR_HASH_BYTES];
+    ct_db *db = NULL;
+    ct_err e;
+    char *out = NULL;
+
+    /* Before: a conflict on p3 that a person resolved (marks). */
+    y.v[0] = 299;
+    y.v[1] = 201;
+    make_import(f, &x, "x.return", NULL, 0, "accepted x.return\n");
+    make_import(f, &y, "y.return", hy, 1, "conflict y.return\n");
+    resolve("p3", "mayor", "--reject", hy, "D-9");
+
+    assert_int_equal(ct_db_open("c.db", 0, &db, &e), 0);
+    assert_int_equal(ct_db_begin(db, &e), 0);
+    ct_pc_memo_start(db);
+    assert_non_null(db->pc_memo);
+    memo_step(f, db, &a, CT_ITEM_STORED, 1, ha);                 /* first return */
+    s = a;
+    s.at = f->close + 9000;
+    memo_step(f, db, &s, CT_ITEM_STORED, 1, NULL);               /* re-signed copy */
+    s = a;
+    s.v[2] = 49;
+    s.inv = 11;
+    memo_step(f, db, &s, CT_ITEM_STORED, 1, NULL);               /* conflict */
+    s = a;
+    s.rev = 2;
+    s.sup = ha;
+    s.v[0] = 310;
+    s.v[1] = 190;
+    memo_step(f, db, &s, CT_ITEM_STORED, 1, hb);                 /* correction */
+    s = a;
+    s.cast = 601;
+    memo_step(f, db, &s, CT_ITEM_STORED, 0, NULL);               /* sum mismatch: dropped */
+    s = a;
+    s.rev = 3;
+    s.sup = hb;
+    s.v[0] = 320;
+    s.v[1] = 180;
+    memo_step(f, db, &s, CT_ITEM_STORED, 1, NULL);               /* replayed again */
+    memo_step(f, db, &a, CT_ITEM_DUPLICATE, 1, NULL);            /* same bytes: unchanged */
+    fx_make_file(f, &e1, "e1.return", he1);
+    e2 = e1;
+    e2.rev = 2;
+    e2.sup = he1;
+    e2.v[0] = 301;
+    e2.v[1] = 199;
+    memo_step(f, db, &e2, CT_ITEM_STORED, 1, NULL);              /* correction first */
+    memo_step(f, db, &e1, CT_ITEM_STORED, 1, NULL);              /* then its predecessor */
+    s = y;
+    s.at = f->close + 9000;
+    memo_step(f, db, &s, CT_ITEM_STORED, 1, NULL);               /* after a resolution */
+    assert_int_equal(ct_db_commit(db, &e), 0);
+    ct_pc_memo_stop(db);
+    assert_null(db->pc_memo);
+    ct_db_close(db);
+    /* fx_cli checks both against --recount (fx_cache_agrees) */
+    assert_int_equal(fx_cli(&out, NULL, "status", "--db", "c.db", NULL), 0);
+    free(out);
+    assert_int_equal(fx_cli(&out, NULL, "tally", "--db", "c.db", NULL), 0);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -889,6 +1028,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_excuse_lets_contest_complete, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_excused_precinct_not_counted_even_if_it_reports, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_status_one_status_per_pair_per_area, fx_setup_areas, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_replay_memo_equals_replay, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
